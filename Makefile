@@ -1,0 +1,68 @@
+# nfx: the two commands a user needs are `make demo` and `make test`.
+# Both install whatever Debian packages are missing, configure, build and run.
+
+CORPUS      ?= $(abspath ../shared/corpus)
+BUILD       ?= build
+ASAN_BUILD  ?= build-asan
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+JOBS        ?= $(shell nproc)
+
+DEB_PACKAGES := bison flex cmake ninja-build g++ clang-14 libclang-rt-14-dev llvm-dev \
+	libboost-dev libgtest-dev libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
+	nftables conntrack iproute2 python3-scapy
+
+NFX := $(BUILD)/cli/nfx
+
+.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNFX_CORPUS_DIR=$(CORPUS)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNFX_SANITIZE=ON -DNFX_CORPUS_DIR=$(CORPUS)
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DNFX_FUZZ=ON -DNFX_CORPUS_DIR=$(CORPUS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+build-fuzz: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_nft_parser
+
+demo: build
+	@./examples/demo.sh $(NFX)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+fuzz: build-fuzz
+	./tests/fuzz/run.sh $(FUZZ_BUILD)/tests/fuzz/fuzz_nft_parser $(FUZZ_SECONDS) $(CORPUS)
+
+test: test-unit test-asan fuzz
+	@echo "all test stages passed"
+
+bench: build
+	./bench/parse_bench.sh $(NFX) $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,98 @@
+// nfx: command-line entry point. Argument parsing and wiring only; the work
+// is in the libraries.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nfx/compiler.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+bool looks_like_json(const std::string& path) {
+  std::ifstream in(path);
+  char c = 0;
+  while (in.get(c))
+    if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
+  return false;
+}
+
+// Parses and applies each file in turn into one ruleset. Prints errors.
+bool load(const std::vector<std::string>& files, const nfx::ParseOptions& popts, nfx::Ruleset& rs) {
+  bool ok = true;
+  for (const auto& f : files) {
+    nfx::Diagnostics diags;
+    nfx::Script script;
+    if (looks_like_json(f)) {
+      std::ifstream in(f);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      script = nfx::parse_json(ss.str(), f, diags);
+    } else {
+      script = nfx::parse_file(f, diags, popts);
+    }
+    if (!diags.has_errors()) nfx::apply_script(script, rs, diags);
+    if (!diags.all().empty()) std::fputs(diags.format().c_str(), stderr);
+    ok &= !diags.has_errors();
+  }
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nfx: nftables-compatible ruleset compiler"};
+  app.require_subcommand(1);
+
+  std::vector<std::string> includes;
+  std::vector<std::string> defines;
+
+  auto* check = app.add_subcommand("check", "Validate rulesets as `nft -c -f` does");
+  std::vector<std::string> check_files;
+  check->add_option("files", check_files, "nft files (or libnftables JSON)")->required();
+  check->add_option("-I,--includepath", includes, "Directory to search for included files");
+  check->add_option("-D,--define", defines, "Define variable NAME=VALUE");
+
+  auto* fmt_cmd = app.add_subcommand("fmt", "Print the ruleset a file builds, as `nft list ruleset` shows it");
+  std::vector<std::string> fmt_files;
+  nfx::PrintOptions po;
+  fmt_cmd->add_option("files", fmt_files, "nft files (or libnftables JSON)")->required();
+  fmt_cmd->add_option("-I,--includepath", includes, "Directory to search for included files");
+  fmt_cmd->add_option("-D,--define", defines, "Define variable NAME=VALUE");
+  fmt_cmd->add_flag("-a,--handle", po.handles, "Output rule handles");
+  fmt_cmd->add_flag("-s,--stateless", po.stateless, "Omit stateful information (counters, quotas)");
+  fmt_cmd->add_flag("-t,--terse", po.terse, "Omit set elements");
+  fmt_cmd->add_flag("-n,--numeric", po.numeric, "Print fully numerical output");
+  fmt_cmd->add_flag("-S,--service", po.service, "Translate ports to service names");
+  fmt_cmd->add_flag("-N,--reversedns", po.literal, "Translate IP addresses to names (not done offline)");
+  fmt_cmd->add_flag("-u,--guid", po.guid, "Print UID/GID as defined in /etc/passwd and /etc/group");
+  fmt_cmd->add_flag("-y,--numeric-priority", po.numeric_priority, "Print chain priority numerically");
+  fmt_cmd->add_flag("-p,--numeric-protocol", po.numeric_protocol, "Print layer 4 protocols numerically");
+  fmt_cmd->add_flag("-T,--numeric-time", po.numeric_time, "Print time values numerically");
+  fmt_cmd->add_flag("-j,--json", po.json, "Format output in JSON");
+
+  CLI11_PARSE(app, argc, argv);
+
+  nfx::ParseOptions popts;
+  popts.include_paths = includes;
+  for (const auto& d : defines) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "Error: invalid define '%s', expected NAME=VALUE\n", d.c_str());
+      return 1;
+    }
+    popts.defines[d.substr(0, eq)] = d.substr(eq + 1);
+  }
+
+  nfx::Ruleset rs;
+  if (check->parsed()) return load(check_files, popts, rs) ? 0 : 1;
+  if (fmt_cmd->parsed()) {
+    if (!load(fmt_files, popts, rs)) return 1;
+    std::string out = po.json ? nfx::print_ruleset_json(rs, po) : nfx::print_ruleset(rs, po);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  return 0;
+}

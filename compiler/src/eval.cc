@@ -1,0 +1,506 @@
+#include "eval.h"
+
+#include <fmt/format.h>
+
+#include "selectors.h"
+
+namespace nfx {
+
+namespace {
+
+using TypeList = std::vector<std::pair<const Datatype*, unsigned>>;
+
+const Datatype* dt_or_null(const char* name) { return name ? find_datatype(name) : nullptr; }
+
+const Datatype* key_type(EvalContext& ctx, KeyFamily fam, const std::string& what, const std::string& name,
+                         const SourceLoc& loc, unsigned& bits) {
+  const KeyDesc* k = find_key(fam, name);
+  if (!k) {
+    ctx.diags.error(loc, fmt::format("syntax error, unknown {} key '{}'", what, name));
+    return nullptr;
+  }
+  const Datatype* dt = dt_or_null(k->dtype);
+  bits = k->bits ? k->bits : (dt ? dt->bits : 0);
+  return dt;
+}
+
+const Datatype* field_type(EvalContext& ctx, const std::string& proto, const std::string& field,
+                           const SourceLoc& loc, unsigned& bits) {
+  const ProtoDesc* p = find_proto(proto);
+  if (!p) {
+    ctx.diags.error(loc, fmt::format("syntax error, unknown protocol '{}'", proto));
+    return nullptr;
+  }
+  const FieldDesc* f = find_field(*p, field);
+  if (!f) {
+    ctx.diags.error(loc, fmt::format("syntax error, unexpected {} field '{}'", proto, field));
+    return nullptr;
+  }
+  bits = f->bits;
+  return dt_or_null(f->dtype);
+}
+
+const Datatype* option_type(EvalContext& ctx, OptionFamily fam, const std::string& what, const Expr& sel,
+                            const std::string& name, const std::string* field, unsigned& bits) {
+  const OptionDesc* o = find_option(fam, name);
+  if (!o) {
+    ctx.diags.error(sel.loc, fmt::format("syntax error, unknown {} '{}'", what, name));
+    return nullptr;
+  }
+  if (!field) {  // presence test: exists / missing
+    bits = 1;
+    return find_datatype("boolean");
+  }
+  for (const auto& f : o->fields)
+    if (*field == f.name) {
+      bits = f.bits;
+      return dt_or_null(f.dtype);
+    }
+  ctx.diags.error(sel.loc, fmt::format("syntax error, unknown {} {} field '{}'", what, name, *field));
+  return nullptr;
+}
+
+void collect_types(EvalContext& ctx, Expr& e, TypeList& out);
+
+}  // namespace
+
+const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
+  bits = 0;
+  const Datatype* dt = nullptr;
+  auto& p = s.path;
+  switch (s.selector) {
+    case SelectorKind::Payload:
+      dt = field_type(ctx, s.text, p.at(0), s.loc, bits);
+      break;
+    case SelectorKind::Inner:
+      dt = field_type(ctx, p.at(0), p.at(1), s.loc, bits);
+      break;
+    case SelectorKind::RawPayload:
+      bits = s.args.size() > 1 ? static_cast<unsigned>(s.args[1]) : 0;
+      dt = find_datatype("integer");
+      break;
+    case SelectorKind::Exthdr:
+      if (s.text == "exthdr") {
+        dt = option_type(ctx, OptionFamily::Exthdr, "extension header", s, p.at(0), nullptr, bits);
+      } else if (s.text == "rt" && !find_option(OptionFamily::Exthdr, "rt")) {
+        dt = key_type(ctx, KeyFamily::Rt, "rt", p.at(0), s.loc, bits);
+      } else {
+        const OptionDesc* o = find_option(OptionFamily::Exthdr, s.text);
+        bool is_field = false;
+        if (o)
+          for (auto& f : o->fields) is_field |= p.at(0) == f.name;
+        if (s.text == "rt" && !is_field && find_key(KeyFamily::Rt, p.at(0))) {
+          s.selector = SelectorKind::Rt;
+          dt = key_type(ctx, KeyFamily::Rt, "rt", p.at(0), s.loc, bits);
+        } else {
+          dt = option_type(ctx, OptionFamily::Exthdr, "extension header", s, s.text, &p.at(0), bits);
+        }
+      }
+      break;
+    case SelectorKind::TcpOption:
+      dt = option_type(ctx, OptionFamily::TcpOption, "tcp option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
+      break;
+    case SelectorKind::IpOption:
+      dt = option_type(ctx, OptionFamily::IpOption, "ip option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
+      break;
+    case SelectorKind::SctpChunk:
+      dt = option_type(ctx, OptionFamily::SctpChunk, "sctp chunk", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
+      break;
+    case SelectorKind::Meta:
+      dt = key_type(ctx, KeyFamily::Meta, "meta", p.at(0), s.loc, bits);
+      break;
+    case SelectorKind::Ct: {
+      const std::string& key = p.back();
+      dt = key_type(ctx, KeyFamily::Ct, "ct", key, s.loc, bits);
+      if (dt && (key == "saddr" || key == "daddr")) {
+        // ct original saddr: the address family comes from "ip"/"ip6" or the table
+        std::string fam = p.size() == 3 ? p[1] : ctx.family;
+        if (fam == "ip") { dt = find_datatype("ipv4_addr"); bits = 32; }
+        else if (fam == "ip6") { dt = find_datatype("ipv6_addr"); bits = 128; }
+      }
+      break;
+    }
+    case SelectorKind::Rt:
+      dt = key_type(ctx, KeyFamily::Rt, "rt", p.back(), s.loc, bits);
+      if (dt && p.back() == "nexthop" && p.size() == 2) {
+        if (p[0] == "ip") { dt = find_datatype("ipv4_addr"); bits = 32; }
+        else { dt = find_datatype("ipv6_addr"); bits = 128; }
+      }
+      break;
+    case SelectorKind::Fib:
+      dt = key_type(ctx, KeyFamily::FibResult, "fib result", p.back(), s.loc, bits);
+      break;
+    case SelectorKind::Socket:
+      dt = key_type(ctx, KeyFamily::Socket, "socket", p.at(0), s.loc, bits);
+      break;
+    case SelectorKind::Osf:
+      dt = key_type(ctx, KeyFamily::Osf, "osf", p.at(0), s.loc, bits);
+      break;
+    case SelectorKind::Ipsec:
+      dt = key_type(ctx, KeyFamily::Ipsec, "ipsec", p.back(), s.loc, bits);
+      if (dt && (p.back() == "saddr" || p.back() == "daddr") && p.size() >= 3) {
+        if (p[p.size() - 2] == "ip6") { dt = find_datatype("ipv6_addr"); bits = 128; }
+        else { dt = find_datatype("ipv4_addr"); bits = 32; }
+      }
+      break;
+    case SelectorKind::Tunnel:
+      dt = key_type(ctx, KeyFamily::Tunnel, "tunnel", p.at(0), s.loc, bits);
+      break;
+    case SelectorKind::Numgen:
+    case SelectorKind::Hash:
+      dt = find_datatype("integer");
+      bits = 32;
+      if (s.kids.size() == 1) {
+        TypeList ignored;
+        collect_types(ctx, *s.kids[0], ignored);
+      }
+      break;
+  }
+  if (dt) {
+    s.dtype = dt->name;
+    s.bits = bits;
+  }
+  return dt;
+}
+
+namespace {
+
+void collect_types(EvalContext& ctx, Expr& e, TypeList& out) {
+  switch (e.kind) {
+    case ExprKind::Selector: {
+      unsigned bits = 0;
+      const Datatype* dt = selector_type(ctx, e, bits);
+      out.emplace_back(dt, bits);
+      return;
+    }
+    case ExprKind::Concat:
+      for (auto& k : e.kids) collect_types(ctx, *k, out);
+      return;
+    case ExprKind::Binop: {
+      // the left side decides the type; the right side is a constant of it
+      TypeList left;
+      collect_types(ctx, *e.kids[0], left);
+      if (left.size() == 1 && e.kids[1]->kind != ExprKind::Selector) {
+        unsigned bits = left[0].second;
+        if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift)
+          eval_constant(ctx, *e.kids[1], find_datatype("integer"), 32);
+        else
+          eval_constant(ctx, *e.kids[1], left[0].first, bits);
+      } else if (e.kids[1]->kind == ExprKind::Selector) {
+        TypeList right;
+        collect_types(ctx, *e.kids[1], right);
+      }
+      out.insert(out.end(), left.begin(), left.end());
+      if (!left.empty()) { e.dtype = left[0].first ? left[0].first->name : ""; e.bits = left[0].second; }
+      return;
+    }
+    case ExprKind::Map: {
+      TypeList key;
+      collect_types(ctx, *e.kids[0], key);
+      out.emplace_back(nullptr, 0);  // the data type is the context's
+      return;
+    }
+    default:
+      out.emplace_back(nullptr, 0);
+      return;
+  }
+}
+
+bool eval_typed(EvalContext& ctx, Expr& e, const TypeList& types);
+
+bool eval_one(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits) {
+  return eval_constant(ctx, e, dt, bits);
+}
+
+bool eval_typed(EvalContext& ctx, Expr& e, const TypeList& types) {
+  if (types.size() <= 1) {
+    auto [dt, bits] = types.empty() ? std::pair<const Datatype*, unsigned>{nullptr, 0} : types[0];
+    return eval_one(ctx, e, dt, bits);
+  }
+  switch (e.kind) {
+    case ExprKind::Concat: {
+      if (e.kids.size() != types.size()) {
+        ctx.diags.error(e.loc, fmt::format("datatype mismatch, expected concatenation of {} values, got {}",
+                                           types.size(), e.kids.size()));
+        return false;
+      }
+      bool ok = true;
+      for (size_t i = 0; i < e.kids.size(); ++i) ok &= eval_one(ctx, *e.kids[i], types[i].first, types[i].second);
+      return ok;
+    }
+    case ExprKind::Set:
+    case ExprKind::List: {
+      bool ok = true;
+      for (auto& k : e.kids) ok &= eval_typed(ctx, *k, types);
+      return ok;
+    }
+    case ExprKind::SetElem:
+      return eval_typed(ctx, *e.kids[0], types);
+    case ExprKind::Mapping:
+      return eval_typed(ctx, *e.kids[0], types);
+    case ExprKind::SetRef:
+    case ExprKind::Wildcard:
+      return true;
+    default:
+      ctx.diags.error(e.loc, "datatype mismatch, expected concatenation");
+      return false;
+  }
+}
+
+bool eval_stmt_rhs(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits) {
+  if (e.kind == ExprKind::Selector || e.kind == ExprKind::Binop || e.kind == ExprKind::Concat) {
+    bool constant = e.kind != ExprKind::Selector;
+    if (e.kind == ExprKind::Binop && e.kids[0]->kind != ExprKind::Selector &&
+        e.kids[0]->kind != ExprKind::Binop)
+      return eval_constant(ctx, e, dt, bits);
+    if (e.kind == ExprKind::Concat) {
+      for (auto& k : e.kids) constant &= k->kind != ExprKind::Selector;
+      if (constant) return eval_constant(ctx, e, dt, bits);
+    }
+    TypeList t;
+    size_t before = ctx.diags.all().size();
+    collect_types(ctx, e, t);
+    return ctx.diags.all().size() == before;
+  }
+  if (e.kind == ExprKind::Map) {
+    TypeList key;
+    size_t before = ctx.diags.all().size();
+    collect_types(ctx, *e.kids[0], key);
+    Expr& m = *e.kids[1];
+    if (m.kind == ExprKind::Set) {
+      for (auto& el : m.kids) {
+        if (el->kind == ExprKind::Mapping) {
+          eval_typed(ctx, *el->kids[0], key);
+          eval_one(ctx, *el->kids[1], dt, bits);
+        } else {
+          ctx.diags.error(el->loc, "map element needs a value (key : value)");
+        }
+      }
+    }
+    return ctx.diags.all().size() == before;
+  }
+  return eval_constant(ctx, e, dt, bits);
+}
+
+}  // namespace
+
+bool eval_constant(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits) {
+  switch (e.kind) {
+    case ExprKind::Symbol:
+    case ExprKind::Number:
+    case ExprKind::String: {
+      if (!dt) return true;
+      ParseResult r = parse_value(*dt, e.text, bits);
+      if (!r.value) {
+        ctx.diags.error(e.loc, r.error.empty() ? fmt::format("Could not parse {}", dt->desc) : r.error);
+        return false;
+      }
+      e.kind = ExprKind::Value;
+      e.dtype = dt->name;
+      e.bytes = r.value->be;
+      e.bits = r.value->bits;
+      return true;
+    }
+    case ExprKind::Value:
+      return true;
+    case ExprKind::Range:
+      return eval_constant(ctx, *e.kids[0], dt, bits) & eval_constant(ctx, *e.kids[1], dt, bits);
+    case ExprKind::Prefix: {
+      bool ok = eval_constant(ctx, *e.kids[0], dt, bits);
+      Expr& len = *e.kids[1];
+      if (len.kind != ExprKind::Number) {
+        // a mask such as "tcp flags syn / syn,ack" is typed like the value
+        return ok & eval_constant(ctx, len, dt, bits);
+      }
+      uint64_t n = std::stoull(len.text, nullptr, 0);
+      unsigned width = bits ? bits : (dt ? dt->bits : 0);
+      if (width && n > width) {
+        ctx.diags.error(len.loc, fmt::format("Prefix length {} is invalid", n));
+        return false;
+      }
+      e.number = n;
+      return ok;
+    }
+    case ExprKind::Set:
+    case ExprKind::List: {
+      bool ok = true;
+      for (auto& k : e.kids) ok &= eval_constant(ctx, *k, dt, bits);
+      return ok;
+    }
+    case ExprKind::SetElem:
+      return eval_constant(ctx, *e.kids[0], dt, bits);
+    case ExprKind::Mapping:
+      return eval_constant(ctx, *e.kids[0], dt, bits);
+    case ExprKind::Binop:
+      return eval_constant(ctx, *e.kids[0], dt, bits) & eval_constant(ctx, *e.kids[1], dt, bits);
+    case ExprKind::Unary:
+      return eval_constant(ctx, *e.kids[0], dt, bits);
+    case ExprKind::Concat: {
+      bool ok = true;
+      for (auto& k : e.kids) ok &= eval_constant(ctx, *k, nullptr, 0);
+      return ok;
+    }
+    case ExprKind::SetRef: {
+      if (ctx.table) {
+        for (auto& s : ctx.table->sets)
+          if (s.name == e.text) return true;
+        ctx.diags.error(e.loc, fmt::format("Set '{}' does not exist", e.text));
+        return false;
+      }
+      return true;
+    }
+    case ExprKind::Selector:
+      ctx.diags.error(e.loc, "syntax error, a constant value is expected here");
+      return false;
+    default:
+      return true;
+  }
+}
+
+const Datatype* lookup_type(EvalContext& ctx, const std::string& name, const SourceLoc& loc) {
+  const Datatype* dt = find_datatype(name);
+  if (!dt) ctx.diags.error(loc, fmt::format("unknown datatype {}", name));
+  return dt;
+}
+
+namespace {
+
+bool eval_match(EvalContext& ctx, Expr& rel) {
+  TypeList types;
+  size_t before = ctx.diags.all().size();
+  collect_types(ctx, *rel.kids[0], types);
+  if (ctx.diags.all().size() != before) return false;
+  return eval_typed(ctx, *rel.kids[1], types);
+}
+
+const Datatype* nat_addr_type(EvalContext& ctx, const Stmt& s, unsigned& bits) {
+  std::string fam = s.opts.count("family") ? s.opts.at("family") : ctx.family;
+  if (fam == "ip6") { bits = 128; return find_datatype("ipv6_addr"); }
+  if (fam == "ip") { bits = 32; return find_datatype("ipv4_addr"); }
+  bits = 0;
+  return nullptr;
+}
+
+bool eval_stmt(EvalContext& ctx, Stmt& s) {
+  size_t before = ctx.diags.all().size();
+  switch (s.kind) {
+    case StmtKind::Match:
+      if (!s.exprs.empty()) eval_match(ctx, *s.exprs[0]);
+      break;
+    case StmtKind::Verdict:
+      if (!s.exprs.empty() && s.exprs[0]->kind == ExprKind::Map) {
+        Expr& m = *s.exprs[0];
+        TypeList key;
+        collect_types(ctx, *m.kids[0], key);
+        if (ctx.diags.all().size() == before && m.kids[1]->kind == ExprKind::Set)
+          for (auto& el : m.kids[1]->kids) {
+            if (el->kind != ExprKind::Mapping) {
+              ctx.diags.error(el->loc, "verdict map element needs a verdict (key : verdict)");
+              continue;
+            }
+            eval_typed(ctx, *el->kids[0], key);
+          }
+      }
+      break;
+    case StmtKind::Assign: {
+      Expr& lhs = *s.exprs[0];
+      if (lhs.kind == ExprKind::Selector && lhs.selector == SelectorKind::Ct &&
+          (lhs.path.back() == "helper" || lhs.path.back() == "timeout" || lhs.path.back() == "expectation") &&
+          lhs.path.size() == 1) {
+        s.kind = StmtKind::ObjRef;
+        s.name = "ct " + lhs.path.back();
+        s.exprs = {s.exprs[1]};
+        break;
+      }
+      if (lhs.kind != ExprKind::Selector) {
+        ctx.diags.error(lhs.loc, "syntax error, the left side of 'set' must be a selector");
+        break;
+      }
+      unsigned bits = 0;
+      const Datatype* dt = selector_type(ctx, lhs, bits);
+      if (ctx.diags.all().size() == before) eval_stmt_rhs(ctx, *s.exprs[1], dt, bits);
+      break;
+    }
+    case StmtKind::Nat:
+    case StmtKind::Tproxy: {
+      if (s.exprs.empty()) break;
+      unsigned bits = 0;
+      const Datatype* addr = nat_addr_type(ctx, s, bits);
+      Expr& t = *s.exprs[0];
+      if (t.kind == ExprKind::Mapping && t.text == "port") {
+        if (t.kids[0]) eval_stmt_rhs(ctx, *t.kids[0], addr, bits);
+        eval_stmt_rhs(ctx, *t.kids[1], find_datatype("inet_service"), 16);
+      } else {
+        eval_stmt_rhs(ctx, t, addr, bits);
+      }
+      break;
+    }
+    case StmtKind::Dup:
+    case StmtKind::Fwd: {
+      unsigned bits = 0;
+      const Datatype* addr = nat_addr_type(ctx, s, bits);
+      if (!s.exprs.empty()) eval_stmt_rhs(ctx, *s.exprs[0], s.exprs.size() == 1 && !addr ? find_datatype("ifname") : addr,
+                                          s.exprs.size() == 1 && !addr ? 128 : bits);
+      if (s.exprs.size() > 1) eval_stmt_rhs(ctx, *s.exprs[1], find_datatype("ifname"), 128);
+      break;
+    }
+    case StmtKind::SetStmt:
+    case StmtKind::MapStmt: {
+      TypeList key;
+      for (size_t i = 1; i < s.exprs.size(); ++i) {
+        Expr& e = *s.exprs[i];
+        if (e.kind == ExprKind::Selector || e.kind == ExprKind::Concat || e.kind == ExprKind::Binop)
+          collect_types(ctx, e, key);
+      }
+      eval_constant(ctx, *s.exprs[0], nullptr, 0);  // @set must exist
+      break;
+    }
+    case StmtKind::Queue:
+      if (!s.exprs.empty() && s.exprs[0]->kind != ExprKind::Selector && s.exprs[0]->kind != ExprKind::Map)
+        eval_constant(ctx, *s.exprs[0], find_datatype("integer"), 16);
+      else if (!s.exprs.empty())
+        eval_stmt_rhs(ctx, *s.exprs[0], find_datatype("integer"), 16);
+      break;
+    default:
+      break;
+  }
+  return ctx.diags.all().size() == before;
+}
+
+}  // namespace
+
+bool eval_rule(EvalContext& ctx, Rule& rule) {
+  bool ok = true;
+  for (auto& s : rule.stmts) ok &= eval_stmt(ctx, *s);
+  return ok;
+}
+
+bool eval_elements(EvalContext& ctx, const SetDecl& set, std::vector<ExprPtr>& elems) {
+  TypeList key, data;
+  for (auto& t : set.key_types) {
+    const Datatype* dt = lookup_type(ctx, t, set.loc);
+    key.emplace_back(dt, dt ? dt->bits : 0);
+  }
+  for (auto& e : set.key_typeof) collect_types(ctx, *e, key);
+  for (auto& t : set.data_types) {
+    const Datatype* dt = (t == "verdict" || t == "counter" || t == "quota" || t == "limit" || t == "ct helper")
+                             ? nullptr
+                             : lookup_type(ctx, t, set.loc);
+    data.emplace_back(dt, dt ? dt->bits : 0);
+  }
+  for (auto& e : set.data_typeof) collect_types(ctx, *e, data);
+  size_t before = ctx.diags.all().size();
+  for (auto& el : elems) {
+    if (el->kind == ExprKind::Mapping) {
+      eval_typed(ctx, *el->kids[0], key);
+      if (el->kids[1]->kind != ExprKind::Verdict) eval_typed(ctx, *el->kids[1], data);
+    } else {
+      eval_typed(ctx, *el, key);
+    }
+  }
+  return ctx.diags.all().size() == before;
+}
+
+bool eval_set(EvalContext& ctx, SetDecl& set) { return eval_elements(ctx, set, set.elements); }
+
+}  // namespace nfx

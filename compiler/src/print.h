@@ -1,0 +1,16 @@
+// Printing of expressions and statements as `nft list` shows them.
+#pragma once
+
+#include <nfx/compiler.h>
+
+#include <string>
+
+namespace nfx {
+
+std::string print_expr(const Expr& e, const PrintOptions& opts);
+std::string print_stmt(const Stmt& s, const PrintOptions& opts);
+std::string print_rule(const Rule& r, const PrintOptions& opts);
+// Named set elements, wrapped as nft wraps them (by key datatype).
+std::string print_set_elements(const SetDecl& set, const PrintOptions& opts);
+
+}  // namespace nfx

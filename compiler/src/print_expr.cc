@@ -1,0 +1,337 @@
+// Expressions and statements as nft lists them (expression.c/statement.c print ops).
+#include <fmt/format.h>
+
+#include <set>
+
+#include "print.h"
+#include "types.h"
+
+namespace nfx {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+// meta keys nft prints without the "meta" prefix
+bool meta_prints_bare(const std::string& key) {
+  static const std::set<std::string> bare = {"iif", "oif", "iifname", "oifname", "iifgroup", "oifgroup"};
+  return bare.count(key) > 0;
+}
+
+std::string print_selector(const Expr& e, const PrintOptions& o) {
+  const auto& p = e.path;
+  switch (e.selector) {
+    case SelectorKind::Payload: return e.text + " " + p.at(0);
+    case SelectorKind::Inner: return e.text + " " + p.at(0) + " " + p.at(1);
+    case SelectorKind::RawPayload:
+      return fmt::format("@{},{},{}", p.at(0), e.args.at(0), e.args.at(1));
+    case SelectorKind::Exthdr:
+      if (e.text == "exthdr") return "exthdr " + p.at(0);
+      return e.text + " " + p.at(0);
+    case SelectorKind::TcpOption:
+      if (p.at(0) == "@") return fmt::format("tcp option @{},{},{}", e.args.at(0), e.args.at(1), e.args.at(2));
+      return "tcp option " + join(p, " ");
+    case SelectorKind::IpOption: return "ip option " + join(p, " ");
+    case SelectorKind::SctpChunk: return "sctp chunk " + join(p, " ");
+    case SelectorKind::Meta:
+      return meta_prints_bare(p.at(0)) ? p.at(0) : "meta " + p.at(0);
+    case SelectorKind::Ct: return "ct " + join(p, " ");
+    case SelectorKind::Rt: return "rt " + join(p, " ");
+    case SelectorKind::Fib: {
+      std::vector<std::string> flags(p.begin(), p.end() - 1);
+      return "fib " + join(flags, " . ") + " " + p.back();
+    }
+    case SelectorKind::Socket:
+      if (!e.args.empty()) return fmt::format("socket {} level {}", p.at(0), e.args[0]);
+      return "socket " + p.at(0);
+    case SelectorKind::Osf:
+      if (p.size() > 1) return "osf ttl " + p[1] + " " + p[0];
+      return "osf " + p.at(0);
+    case SelectorKind::Ipsec: {
+      std::string out = "ipsec " + p.at(0);
+      if (!e.args.empty()) out += fmt::format(" spnum {}", e.args[0]);
+      for (size_t i = 1; i < p.size(); ++i) out += " " + p[i];
+      return out;
+    }
+    case SelectorKind::Numgen: {
+      std::string out = fmt::format("numgen {} mod {}", p.at(0), e.args.at(0));
+      if (e.args.at(1)) out += fmt::format(" offset {}", e.args[1]);
+      return out;
+    }
+    case SelectorKind::Hash: {
+      std::string out = e.text;
+      if (!e.kids.empty()) out += " " + print_expr(*e.kids[0], o);
+      out += fmt::format(" mod {}", e.args.at(0));
+      if (e.args.at(3)) out += fmt::format(" seed 0x{:x}", e.args.at(1));
+      if (e.args.at(2)) out += fmt::format(" offset {}", e.args.at(2));
+      return out;
+    }
+    case SelectorKind::Tunnel: return "tunnel " + p.at(0);
+  }
+  return e.text;
+}
+
+const char* rel_op_text(RelOp op) {
+  switch (op) {
+    case RelOp::Implicit:
+    case RelOp::Eq: return "";
+    case RelOp::Ne: return "!= ";
+    case RelOp::Lt: return "< ";
+    case RelOp::Gt: return "> ";
+    case RelOp::Le: return "<= ";
+    case RelOp::Ge: return ">= ";
+    case RelOp::Neg: return "! ";
+  }
+  return "";
+}
+
+const char* binop_text(BinOp op) {
+  switch (op) {
+    case BinOp::And: return "&";
+    case BinOp::Or: return "|";
+    case BinOp::Xor: return "^";
+    case BinOp::Lshift: return "<<";
+    case BinOp::Rshift: return ">>";
+  }
+  return "?";
+}
+
+std::string print_elem_options(const Expr::ElemOptions& eo) {
+  std::string out;
+  if (eo.timeout) out += " timeout " + *eo.timeout;
+  if (eo.expires) out += " expires " + *eo.expires;
+  for (auto& s : eo.stmts) out += " " + s;
+  if (eo.comment) out += " comment \"" + *eo.comment + "\"";
+  return out;
+}
+
+}  // namespace
+
+std::string print_expr(const Expr& e, const PrintOptions& o) {
+  switch (e.kind) {
+    case ExprKind::Value: {
+      const Datatype* dt = find_datatype(e.dtype);
+      if (!dt) return e.text;
+      return print_value(*dt, Value::from_bytes(e.bytes, e.bits), o);
+    }
+    case ExprKind::Symbol:
+    case ExprKind::Number:
+    case ExprKind::Variable: return e.text;
+    case ExprKind::String: return "\"" + e.text + "\"";
+    case ExprKind::Selector: return print_selector(e, o);
+    case ExprKind::Unary: return e.text + print_expr(*e.kids[0], o);
+    case ExprKind::Binop: {
+      std::string r = print_expr(*e.kids[1], o);
+      if (e.kids[1]->kind == ExprKind::Binop) r = "(" + r + ")";
+      return print_expr(*e.kids[0], o) + " " + binop_text(e.binop) + " " + r;
+    }
+    case ExprKind::Relational:
+      return print_expr(*e.kids[0], o) + " " + rel_op_text(e.rel) + print_expr(*e.kids[1], o);
+    case ExprKind::Range: return print_expr(*e.kids[0], o) + "-" + print_expr(*e.kids[1], o);
+    case ExprKind::Prefix:
+      if (e.kids[1]->kind == ExprKind::Number) return print_expr(*e.kids[0], o) + fmt::format("/{}", e.number);
+      return print_expr(*e.kids[0], o) + " / " + print_expr(*e.kids[1], o);
+    case ExprKind::Concat: {
+      std::vector<std::string> parts;
+      for (auto& k : e.kids) parts.push_back(print_expr(*k, o));
+      return join(parts, " . ");
+    }
+    case ExprKind::List: {
+      std::vector<std::string> parts;
+      for (auto& k : e.kids) parts.push_back(print_expr(*k, o));
+      return join(parts, ",");
+    }
+    case ExprKind::Set: {
+      std::vector<std::string> parts;
+      for (auto& k : e.kids) parts.push_back(print_expr(*k, o));
+      return parts.empty() ? "{ }" : "{ " + join(parts, ", ") + " }";
+    }
+    case ExprKind::SetRef: return "@" + e.text;
+    case ExprKind::Map: return print_expr(*e.kids[0], o) + " map " + print_expr(*e.kids[1], o);
+    case ExprKind::Mapping: return print_expr(*e.kids[0], o) + " : " + print_expr(*e.kids[1], o);
+    case ExprKind::SetElem: return print_expr(*e.kids[0], o) + print_elem_options(e.elem);
+    case ExprKind::Verdict:
+      if (!e.kids.empty()) return e.text + " " + print_expr(*e.kids[0], o);
+      return e.text;
+    case ExprKind::Wildcard: return "*";
+  }
+  return e.text;
+}
+
+namespace {
+
+std::string opt(const Stmt& s, const char* key, const std::string& dflt = {}) {
+  auto it = s.opts.find(key);
+  return it == s.opts.end() ? dflt : it->second;
+}
+
+std::string print_nat_target(const Expr& t, const PrintOptions& o) {
+  if (t.kind == ExprKind::Mapping && t.text == "port") {
+    std::string addr = t.kids[0] ? print_expr(*t.kids[0], o) : "";
+    if (t.kids[0] && t.kids[0]->dtype == "ipv6_addr" && t.kids[0]->kind == ExprKind::Value) addr = "[" + addr + "]";
+    return addr + ":" + print_expr(*t.kids[1], o);
+  }
+  return print_expr(t, o);
+}
+
+}  // namespace
+
+std::string print_stmt(const Stmt& s, const PrintOptions& o) {
+  switch (s.kind) {
+    case StmtKind::Match:
+      if (s.name == "ct count")
+        return std::string("ct count ") + (s.opts.count("over") ? "over " : "") + opt(s, "count");
+      return print_expr(*s.exprs.at(0), o);
+    case StmtKind::Verdict: {
+      const Expr& v = *s.exprs.at(0);
+      if (v.kind == ExprKind::Map) return print_expr(*v.kids[0], o) + " vmap " + print_expr(*v.kids[1], o);
+      return print_expr(v, o);
+    }
+    case StmtKind::Counter:
+      if (o.stateless) return "counter";
+      return fmt::format("counter packets {} bytes {}", opt(s, "packets", "0"), opt(s, "bytes", "0"));
+    case StmtKind::ObjRef:
+      if (s.name.rfind("ct ", 0) == 0) return s.name + " set " + print_expr(*s.exprs.at(0), o);
+      return s.name + " name " + print_expr(*s.exprs.at(0), o);
+    case StmtKind::Limit: {
+      std::string out = "limit rate ";
+      if (s.opts.count("over")) out += "over ";
+      std::string unit = opt(s, "unit");
+      auto slash = unit.find('/');
+      if (slash != std::string::npos)
+        out += opt(s, "rate") + " " + unit;  // "1 mbytes/second"
+      else
+        out += opt(s, "rate") + "/" + unit;
+      if (s.opts.count("burst")) {
+        std::string bu = opt(s, "burst_unit", "packets");
+        if (!(bu == "packets" && opt(s, "burst") == "5") && opt(s, "burst") != "0")
+          out += " burst " + opt(s, "burst") + " " + bu;
+      }
+      return out;
+    }
+    case StmtKind::Quota: {
+      std::string out = "quota ";
+      if (s.opts.count("over")) out += "over ";
+      out += opt(s, "bytes") + " " + opt(s, "unit");
+      if (s.opts.count("used") && !o.stateless) out += " used " + opt(s, "used") + " " + opt(s, "used_unit");
+      return out;
+    }
+    case StmtKind::Last:
+      if (o.stateless) return "last";
+      return "last used " + opt(s, "used", "never");
+    case StmtKind::Log: {
+      std::string out = "log";
+      if (s.opts.count("prefix")) out += " prefix \"" + opt(s, "prefix") + "\"";
+      if (s.opts.count("group")) out += " group " + opt(s, "group");
+      if (s.opts.count("snaplen")) out += " snaplen " + opt(s, "snaplen");
+      if (s.opts.count("queue-threshold")) out += " queue-threshold " + opt(s, "queue-threshold");
+      if (s.opts.count("level") && opt(s, "level") != "warn") out += " level " + opt(s, "level");
+      if (!s.flags.empty()) out += " flags " + join(s.flags, ",");
+      return out;
+    }
+    case StmtKind::Reject: {
+      if (s.name.empty()) return "reject";
+      if (s.name == "tcp") return "reject with tcp reset";
+      return "reject with " + s.name + " " + opt(s, "type");
+    }
+    case StmtKind::Nat: {
+      std::string out = s.name;
+      if (s.opts.count("family")) out += " " + opt(s, "family");
+      if (s.opts.count("prefix")) out += " prefix";
+      if (!s.exprs.empty()) out += " to " + print_nat_target(*s.exprs[0], o);
+      if (!s.flags.empty()) out += " " + join(s.flags, ",");
+      return out;
+    }
+    case StmtKind::Queue: {
+      std::string out = "queue";
+      if (!s.flags.empty()) out += " flags " + join(s.flags, ",");
+      if (!s.exprs.empty()) out += " to " + print_expr(*s.exprs[0], o);
+      return out;
+    }
+    case StmtKind::Dup: {
+      std::string out = "dup to " + print_expr(*s.exprs.at(0), o);
+      if (s.exprs.size() > 1) out += " device " + print_expr(*s.exprs[1], o);
+      return out;
+    }
+    case StmtKind::Fwd: {
+      std::string out = "fwd ";
+      if (s.opts.count("family")) out += opt(s, "family") + " ";
+      out += "to " + print_expr(*s.exprs.at(0), o);
+      if (s.exprs.size() > 1) out += " device " + print_expr(*s.exprs[1], o);
+      return out;
+    }
+    case StmtKind::Tproxy: {
+      std::string out = "tproxy ";
+      if (s.opts.count("family")) out += opt(s, "family") + " ";
+      return out + "to " + print_nat_target(*s.exprs.at(0), o);
+    }
+    case StmtKind::Synproxy: {
+      std::string out = "synproxy";
+      if (s.opts.count("mss")) out += " mss " + opt(s, "mss");
+      if (s.opts.count("wscale")) out += " wscale " + opt(s, "wscale");
+      for (auto& f : s.flags) out += " " + f;
+      return out;
+    }
+    case StmtKind::Notrack: return "notrack";
+    case StmtKind::SetStmt:
+    case StmtKind::MapStmt: {
+      std::string out = s.name + " " + print_expr(*s.exprs.at(0), o) + " { " + print_expr(*s.exprs.at(1), o);
+      for (auto& i : s.inner) {
+        if (i->name == "timeout") out += " timeout " + i->opts.at("timeout");
+        else out += " " + print_stmt(*i, o);
+      }
+      if (s.kind == StmtKind::MapStmt) out += " : " + print_expr(*s.exprs.at(2), o);
+      return out + " }";
+    }
+    case StmtKind::Assign:
+      return print_expr(*s.exprs.at(0), o) + " set " + print_expr(*s.exprs.at(1), o);
+    case StmtKind::FlowOffload: return "flow add @" + opt(s, "table");
+    case StmtKind::Xt: return "xt " + s.name;
+  }
+  return "";
+}
+
+std::string print_rule(const Rule& r, const PrintOptions& o) {
+  std::vector<std::string> parts;
+  for (auto& s : r.stmts) parts.push_back(print_stmt(*s, o));
+  std::string out = join(parts, " ");
+  if (r.comment) out += " comment \"" + *r.comment + "\"";
+  return out;
+}
+
+std::string print_set_elements(const SetDecl& set, const PrintOptions& o) {
+  // nft keeps short scalar types on one line (16 or 4 per line) and puts
+  // every other element on its own line.
+  unsigned per_line = 1;
+  if (set.key_types.size() == 1) {
+    static const std::set<std::string> wide = {"nf_proto", "integer", "arp_op", "inet_proto", "inet_service",
+                                               "tcp_flag", "dccp_pkttype", "mark", "iface_index", "classid",
+                                               "uid", "gid", "ct_dir"};
+    static const std::set<std::string> narrow = {"ipv4_addr", "ct_state", "ct_status", "pkt_type"};
+    if (wide.count(set.key_types[0])) per_line = 16;
+    else if (narrow.count(set.key_types[0])) per_line = 4;
+  }
+  if (!set.key_typeof.empty() && set.key_typeof.size() == 1 && !set.key_typeof[0]->dtype.empty()) {
+    const std::string& t = set.key_typeof[0]->dtype;
+    if (t == "ipv4_addr" || t == "ct_state" || t == "ct_status" || t == "pkt_type") per_line = 4;
+    else if (t == "inet_service" || t == "inet_proto" || t == "integer" || t == "mark" || t == "tcp_flag" ||
+             t == "iface_index" || t == "arp_op" || t == "nf_proto" || t == "uid" || t == "gid" || t == "ct_dir" ||
+             t == "dccp_pkttype")
+      per_line = 16;
+  }
+  std::string out = "{ ";
+  unsigned count = 0;
+  for (size_t i = 0; i < set.elements.size(); ++i) {
+    if (i) out += (count == 0) ? ",\n\t\t\t     " : ", ";
+    out += print_expr(*set.elements[i], o);
+    ++count;
+    if (count >= per_line) count = 0;
+  }
+  return out + " }";
+}
+
+}  // namespace nfx
