@@ -104,9 +104,9 @@ ParseResult boolean_parse(const Datatype& dt, const std::string& text, unsigned 
 Value verdict_value(int32_t code, const std::string& chain) {
   Value v;
   uint32_t u = static_cast<uint32_t>(code);
-  v.be = {static_cast<uint8_t>(u >> 24), static_cast<uint8_t>(u >> 16), static_cast<uint8_t>(u >> 8),
-          static_cast<uint8_t>(u)};
-  v.be.insert(v.be.end(), chain.begin(), chain.end());
+  v.be.resize(4 + chain.size());
+  for (int i = 0; i < 4; i++) v.be[i] = static_cast<uint8_t>(u >> (24 - 8 * i));
+  std::copy(chain.begin(), chain.end(), v.be.begin() + 4);
   v.bits = static_cast<unsigned>(v.be.size() * 8);
   return v;
 }
