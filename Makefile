@@ -35,7 +35,7 @@ $(ASAN_BUILD)/build.ninja:
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DNFX_FUZZ=ON -DNFX_CORPUS_DIR=$(CORPUS)
+		-DNFX_FUZZ=ON -DNFX_WERROR=OFF -DNFX_CORPUS_DIR=$(CORPUS)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -44,7 +44,7 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 build-fuzz: deps $(FUZZ_BUILD)/build.ninja
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_nft_parser
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_nft_parser fuzz_nft_json
 
 demo: build
 	@./examples/demo.sh $(NFX)
@@ -56,7 +56,7 @@ test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 fuzz: build-fuzz
-	./tests/fuzz/run.sh $(FUZZ_BUILD)/tests/fuzz/fuzz_nft_parser $(FUZZ_SECONDS) $(CORPUS)
+	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(CORPUS)
 
 test: test-unit test-asan fuzz
 	@echo "all test stages passed"

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+
 #include "selectors.h"
 
 namespace nfx {
@@ -304,7 +306,12 @@ bool eval_constant(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits)
     case ExprKind::Value:
       return true;
     case ExprKind::Range:
-      return eval_constant(ctx, *e.kids[0], dt, bits) & eval_constant(ctx, *e.kids[1], dt, bits);
+    {
+      // Both sides are checked so that each reports its own error.
+      bool lhs_ok = eval_constant(ctx, *e.kids[0], dt, bits);
+      bool rhs_ok = eval_constant(ctx, *e.kids[1], dt, bits);
+      return lhs_ok && rhs_ok;
+    }
     case ExprKind::Prefix: {
       bool ok = eval_constant(ctx, *e.kids[0], dt, bits);
       Expr& len = *e.kids[1];
@@ -312,7 +319,9 @@ bool eval_constant(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits)
         // a mask such as "tcp flags syn / syn,ack" is typed like the value
         return ok & eval_constant(ctx, len, dt, bits);
       }
-      uint64_t n = std::stoull(len.text, nullptr, 0);
+      errno = 0;
+      uint64_t n = std::strtoull(len.text.c_str(), nullptr, 0);
+      if (errno == ERANGE) n = UINT64_MAX;  // reported as invalid just below
       unsigned width = bits ? bits : (dt ? dt->bits : 0);
       if (width && n > width) {
         ctx.diags.error(len.loc, fmt::format("Prefix length {} is invalid", n));
@@ -332,7 +341,12 @@ bool eval_constant(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits)
     case ExprKind::Mapping:
       return eval_constant(ctx, *e.kids[0], dt, bits);
     case ExprKind::Binop:
-      return eval_constant(ctx, *e.kids[0], dt, bits) & eval_constant(ctx, *e.kids[1], dt, bits);
+    {
+      // Both sides are checked so that each reports its own error.
+      bool lhs_ok = eval_constant(ctx, *e.kids[0], dt, bits);
+      bool rhs_ok = eval_constant(ctx, *e.kids[1], dt, bits);
+      return lhs_ok && rhs_ok;
+    }
     case ExprKind::Unary:
       return eval_constant(ctx, *e.kids[0], dt, bits);
     case ExprKind::Concat: {

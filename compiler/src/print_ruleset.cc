@@ -24,13 +24,13 @@ std::string print_priority(const std::string& family, const std::string& hook, c
   if (!prio) return "0";
   long value = 0;
   if (prio->kind == ExprKind::Number) {
-    value = std::stol(prio->text, nullptr, 0);
+    value = std::strtol(prio->text.c_str(), nullptr, 0);
   } else {
     int base = 0;
     if (!named_priority(family, hook, prio->text, base)) return prio->text;
     value = base;
     if (prio->path.size() == 2) {
-      long off = std::stol(prio->path[1], nullptr, 0);
+      long off = std::strtol(prio->path[1].c_str(), nullptr, 0);
       value += prio->path[0] == "-" ? -off : off;
     }
   }
