@@ -14,7 +14,7 @@ DEB_PACKAGES := bison flex cmake ninja-build g++ clang-14 libclang-rt-14-dev llv
 
 NFX := $(BUILD)/cli/nfx
 
-.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench clean
+.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench conformance ratchet clean
 
 all: build
 
@@ -62,7 +62,16 @@ test: test-unit test-asan fuzz
 	@echo "all test stages passed"
 
 bench: build
-	./bench/parse_bench.sh $(NFX) $(BUILD)
+	./bench/parse_bench.sh $(NFX)
+
+# Conformance against the nftables corpus: per-group pass counts.
+conformance: build
+	$(BUILD)/tests/nfx_conformance $(CORPUS) --ratchet tests/conformance/ratchet.txt
+
+# Raise the recorded pass counts to what passes now (commit the result).
+ratchet: build
+	$(BUILD)/tests/nfx_conformance $(CORPUS) --ratchet tests/conformance/ratchet.txt \
+		--update-ratchet tests/conformance/ratchet.txt
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -324,7 +324,7 @@ bool eval_constant(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits)
       if (errno == ERANGE) n = UINT64_MAX;  // reported as invalid just below
       unsigned width = bits ? bits : (dt ? dt->bits : 0);
       if (width && n > width) {
-        ctx.diags.error(len.loc, fmt::format("Prefix length {} is invalid", n));
+        ctx.diags.error(e.loc, fmt::format("Prefix length {} is invalid for type of {} bits width", n, width));
         return false;
       }
       e.number = n;
