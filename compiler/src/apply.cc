@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "constraints.h"
 #include "eval.h"
 #include "print.h"
 
@@ -216,6 +217,7 @@ void Transaction::add_chain(TableDecl& t, const ChainDecl& decl, bool exclusive,
 void Transaction::add_rule(TableDecl& t, ChainDecl& c, Rule rule, const Command* cmd) {
   EvalContext ctx{diags_, &t, t.family};
   if (!eval_rule(ctx, rule)) return;
+  if (!check_rule_constraints(ctx, c, rule, cmd ? cmd->loc : rule.loc)) return;
   rule.handle = t.next_handle++;
   auto& rules = c.rules;
   if (!cmd) { rules.push_back(std::move(rule)); return; }

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "fold.h"
 #include "selectors.h"
 
 namespace nfx {
@@ -79,7 +80,7 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       break;
     case SelectorKind::RawPayload:
       bits = s.args.size() > 1 ? static_cast<unsigned>(s.args[1]) : 0;
-      dt = find_datatype("integer");
+      dt = find_datatype("xinteger");  // raw payload values list in hex
       break;
     case SelectorKind::Exthdr:
       if (s.text == "exthdr") {
@@ -384,7 +385,11 @@ bool eval_match(EvalContext& ctx, Expr& rel) {
   size_t before = ctx.diags.all().size();
   collect_types(ctx, *rel.kids[0], types);
   if (ctx.diags.all().size() != before) return false;
-  return eval_typed(ctx, *rel.kids[1], types);
+  if (!eval_typed(ctx, *rel.kids[1], types)) return false;
+  fold_flag_list(*rel.kids[1]);
+  fold_xor_relational(rel);
+  fold_flag_relational(rel);
+  return true;
 }
 
 const Datatype* nat_addr_type(EvalContext& ctx, const Stmt& s, unsigned& bits) {
@@ -432,7 +437,10 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       }
       unsigned bits = 0;
       const Datatype* dt = selector_type(ctx, lhs, bits);
-      if (ctx.diags.all().size() == before) eval_stmt_rhs(ctx, *s.exprs[1], dt, bits);
+      if (ctx.diags.all().size() == before && eval_stmt_rhs(ctx, *s.exprs[1], dt, bits)) {
+        fold_constant_binop(*s.exprs[1]);
+        fold_flag_list(*s.exprs[1]);
+      }
       break;
     }
     case StmtKind::Nat:

@@ -89,6 +89,12 @@ const char* rel_op_text(RelOp op) {
   return "";
 }
 
+bool is_flag_type(const std::string& dtype) {
+  for (const Datatype* d = find_datatype(dtype); d; d = d->base)
+    if (d->is_bitmask) return true;
+  return false;
+}
+
 const char* binop_text(BinOp op) {
   switch (op) {
     case BinOp::And: return "&";
@@ -129,9 +135,24 @@ std::string print_expr(const Expr& e, const PrintOptions& o) {
       if (e.kids[1]->kind == ExprKind::Binop) r = "(" + r + ")";
       return print_expr(*e.kids[0], o) + " " + binop_text(e.binop) + " " + r;
     }
-    case ExprKind::Relational:
-      return print_expr(*e.kids[0], o) + " " + rel_op_text(e.rel) + print_expr(*e.kids[1], o);
-    case ExprKind::Range: return print_expr(*e.kids[0], o) + "-" + print_expr(*e.kids[1], o);
+    case ExprKind::Relational: {
+      // nft spells out `==` after a binop (`meta mark & 0xff == 0x1`) and
+      // for an exact match of a flag value (`tcp flags == syn`).
+      const Expr& lhs = *e.kids[0];
+      const Expr& rhs = *e.kids[1];
+      bool eq_like = e.rel == RelOp::Implicit || e.rel == RelOp::Eq;
+      bool must_print_eq = lhs.kind == ExprKind::Binop ||
+                           (e.rel == RelOp::Eq && rhs.kind == ExprKind::Value && is_flag_type(rhs.dtype));
+      std::string op = eq_like && must_print_eq ? "== " : rel_op_text(e.rel);
+      return print_expr(lhs, o) + " " + op + print_expr(rhs, o);
+    }
+    case ExprKind::Range: {
+      // nft prints range bounds fully numeric (`1-2`, `60s-3600s`, `33-45`).
+      PrintOptions numeric = o;
+      numeric.numeric = numeric.numeric_time = numeric.numeric_protocol = numeric.numeric_priority = true;
+      numeric.service = numeric.guid = false;
+      return print_expr(*e.kids[0], numeric) + "-" + print_expr(*e.kids[1], numeric);
+    }
     case ExprKind::Prefix:
       if (e.kids[1]->kind == ExprKind::Number) return print_expr(*e.kids[0], o) + fmt::format("/{}", e.number);
       return print_expr(*e.kids[0], o) + " / " + print_expr(*e.kids[1], o);
@@ -304,32 +325,24 @@ std::string print_rule(const Rule& r, const PrintOptions& o) {
 }
 
 std::string print_set_elements(const SetDecl& set, const PrintOptions& o) {
-  // nft keeps short scalar types on one line (16 or 4 per line) and puts
-  // every other element on its own line.
+  // nft puts five short integer-like keys or two addresses/state values on a
+  // line, and every other element (maps, concatenations, strings, IPv6) on a
+  // line of its own.
+  static const std::set<std::string> five = {"nf_proto", "integer", "arp_op", "inet_proto", "inet_service",
+                                             "tcp_flag", "dccp_pkttype", "mark", "iface_index", "classid",
+                                             "uid", "gid", "ct_dir"};
+  static const std::set<std::string> two = {"ipv4_addr", "ct_state", "ct_status", "pkt_type"};
+  std::string key_type;
+  if (set.key_types.size() == 1) key_type = set.key_types[0];
+  if (set.key_typeof.size() == 1 && set.key_typeof[0]) key_type = set.key_typeof[0]->dtype;
+  bool is_map = set.is_map || !set.data_types.empty() || !set.data_typeof.empty() || set.data_verdict_or_obj;
   unsigned per_line = 1;
-  if (set.key_types.size() == 1) {
-    static const std::set<std::string> wide = {"nf_proto", "integer", "arp_op", "inet_proto", "inet_service",
-                                               "tcp_flag", "dccp_pkttype", "mark", "iface_index", "classid",
-                                               "uid", "gid", "ct_dir"};
-    static const std::set<std::string> narrow = {"ipv4_addr", "ct_state", "ct_status", "pkt_type"};
-    if (wide.count(set.key_types[0])) per_line = 16;
-    else if (narrow.count(set.key_types[0])) per_line = 4;
-  }
-  if (!set.key_typeof.empty() && set.key_typeof.size() == 1 && !set.key_typeof[0]->dtype.empty()) {
-    const std::string& t = set.key_typeof[0]->dtype;
-    if (t == "ipv4_addr" || t == "ct_state" || t == "ct_status" || t == "pkt_type") per_line = 4;
-    else if (t == "inet_service" || t == "inet_proto" || t == "integer" || t == "mark" || t == "tcp_flag" ||
-             t == "iface_index" || t == "arp_op" || t == "nf_proto" || t == "uid" || t == "gid" || t == "ct_dir" ||
-             t == "dccp_pkttype")
-      per_line = 16;
-  }
+  if (!is_map && five.count(key_type)) per_line = 5;
+  if (!is_map && two.count(key_type)) per_line = 2;
   std::string out = "{ ";
-  unsigned count = 0;
   for (size_t i = 0; i < set.elements.size(); ++i) {
-    if (i) out += (count == 0) ? ",\n\t\t\t     " : ", ";
+    if (i) out += (i % per_line == 0) ? ",\n\t\t\t     " : ", ";
     out += print_expr(*set.elements[i], o);
-    ++count;
-    if (count >= per_line) count = 0;
   }
   return out + " }";
 }

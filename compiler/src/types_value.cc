@@ -441,7 +441,11 @@ static std::string print_one(const Datatype& dt, const Value& v, const PrintOpti
 }
 
 std::string print_value(const Datatype& dt, const Value& v, const PrintOptions& opts) {
-  if (is_bitmask_type(dt) && big_popcount(v.be) >= 2) {
+  // Flag lists only for types with named flags; a bare bitmask (comp flags)
+  // prints as one number.
+  bool named_flags = false;
+  for (const Datatype* d = &dt; d && !named_flags; d = d->base) named_flags = !d->symbols.empty();
+  if (is_bitmask_type(dt) && named_flags && big_popcount(v.be) >= 2) {
     std::string out;
     for (const Value& f : split_bitmask(v)) {
       if (!out.empty()) out += ',';

@@ -225,7 +225,12 @@ class PyFile {
           problems += cmd + "\n" + err;
           continue;
         }
-        auto rules = chain_rules(nfx::print_ruleset(rs, {}), chain);
+        // nft-test.py lists stateless (counters, quotas and `last` without
+        // their values) and with numeric protocols (`ip protocol 6`).
+        nfx::PrintOptions po;
+        po.stateless = true;
+        po.numeric_protocol = true;
+        auto rules = chain_rules(nfx::print_ruleset(rs, po), chain);
         std::string got = rules.empty() ? "<no rule listed>" : rules.back();
         if (normalize_anonymous_sets(got) != normalize_anonymous_sets(expect))
           problems += fmt::format("{}\n  expected: {}\n  listed:   {}\n", cmd, expect, got);

@@ -1,0 +1,24 @@
+// Constant folding nft does during evaluation, so the ruleset prints (and
+// later executes) in the shape the kernel gets: flag lists become one
+// bitmask, constant binops become one value, `x ^ c1 == c2` becomes
+// `x == c1 ^ c2`.
+#pragma once
+
+#include <nfx/grammar.h>
+
+namespace nfx {
+
+// `established,related` (typed List of bitmask Values) -> one Value.
+void fold_flag_list(Expr& e);
+// A Binop of two typed Values (and, or, xor) -> one Value; recursive.
+void fold_constant_binop(Expr& e);
+// Relational `sel ^ c1 OP c2` -> `sel OP (c1 ^ c2)` for == and !=.
+void fold_xor_relational(Expr& rel);
+
+// The flag-test forms, as the kernel's bitwise+cmp round-trips them:
+//   sel & M != 0   -> sel M            (any of the flags)
+//   sel & M == 0   -> sel ! M          (none of the flags)
+//   sel V / M      -> sel & M == V     (with `a,b` lists as `a | b`)
+void fold_flag_relational(Expr& rel);
+
+}  // namespace nfx

@@ -1,0 +1,64 @@
+// Shared pieces of the libnftables JSON printer (json_print*.cc) and parser
+// (json_parse*.cc). Private to the compiler library.
+#pragma once
+
+#include <nfx/compiler.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nfx::jsonio {
+
+// nft keeps object keys in insertion order; so do we.
+using json = nlohmann::ordered_json;
+
+// ---------------------------------------------------------------- printing
+
+struct PrintCtx {
+  const PrintOptions& opts;
+  std::string family;  // table family
+};
+
+json expr_json(const Expr& e, PrintCtx& ctx);
+json stmt_json(const Stmt& s, PrintCtx& ctx);
+// A rule's "expr" array (statements see their rule for context).
+json rule_stmts_json(const Rule& r, PrintCtx& ctx);
+// A typed constant (ExprKind::Value) as nft's datatype_json prints it.
+json value_json(const Expr& v, PrintCtx& ctx);
+// Set element (named set "elem" entries and anonymous set members).
+json elem_json(const Expr& e, PrintCtx& ctx);
+// "type"/"map" of a set declaration: "name" or ["a", "b"].
+json type_names_json(const std::vector<std::string>& names);
+
+// nft time strings ("1m30s", "500ms", "10") in milliseconds.
+std::optional<uint64_t> time_ms(const std::string& text);
+// Milliseconds as nft prints a time ("1m30s").
+std::string time_text(uint64_t ms);
+// "10 mbytes" / "1024" -> bytes.
+std::optional<uint64_t> bytes_with_unit(const std::string& number, const std::string& unit);
+
+// ---------------------------------------------------------------- parsing
+
+// Errors found while reading JSON. Never throws out of the public entry point.
+struct ParseCtx {
+  Diagnostics& diags;
+  SourceLoc loc;          // file-level location (line 1) for messages
+  std::string family;     // family of the command being read
+  bool ok = true;
+  void error(const std::string& msg);
+};
+
+ExprPtr parse_expr(const json& j, ParseCtx& ctx);
+// Right-hand side / set member: numbers, strings, prefixes, ranges, elems...
+ExprPtr parse_value_expr(const json& j, ParseCtx& ctx);
+ExprPtr parse_elem(const json& j, ParseCtx& ctx, bool is_map);
+StmtPtr parse_stmt(const json& j, ParseCtx& ctx);
+// A selector expression (payload, meta, ct...) or nullptr if `j` is not one.
+ExprPtr parse_selector(const json& j, ParseCtx& ctx);
+
+std::string json_brief(const json& j);  // short rendering for messages
+
+}  // namespace nfx::jsonio

@@ -1,0 +1,445 @@
+// Expressions and typed values as libnftables JSON (json.c's *_expr_json and
+// datatype_json), mirroring the text printer's decisions in print_expr.cc.
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include "json_internal.h"
+#include "print.h"
+#include "types.h"
+
+namespace nfx::jsonio {
+
+namespace {
+
+bool is_bitmask(const Datatype* dt) {
+  for (; dt; dt = dt->base)
+    if (dt->is_bitmask) return true;
+  return false;
+}
+
+std::string strip_quotes(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+json integer_json(const Value& v) {
+  if (v.fits_u64()) return v.to_u64();
+  std::string hex;
+  bool started = false;
+  for (uint8_t b : v.be) {
+    if (!started && b == 0) continue;
+    hex += started ? fmt::format("{:02x}", b) : fmt::format("{:x}", b);
+    started = true;
+  }
+  return "0x" + (hex.empty() ? std::string("0") : hex);
+}
+
+// One value of one datatype (a single flag for bitmasks), as datatype_json:
+// the type's own JSON form, else its symbol table, else its printed text,
+// walking down to the base type.
+json one_value_json(const Datatype& dt, const Value& v, const PrintOptions& o) {
+  for (const Datatype* d = &dt; d; d = d->base) {
+    std::string_view n = d->name;
+    if (n == "integer" || n == "xinteger" || n == "mark" || n == "uid" || n == "gid" || n == "inet_service")
+      return integer_json(v);
+    if (n == "boolean") return !v.is_zero();
+    if (n == "time") return v.to_u64() / 1000;
+    if (n == "string") return strip_quotes(print_value(*d, v, o));
+    if (n == "verdict") return print_value(*d, v, o);
+    if (n == "inet_proto" || n == "ct_label" || n == "realm" || n == "devgroup") {
+      std::string text = strip_quotes(print_value(*d, v, o));
+      if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) return integer_json(v);
+      return text;
+    }
+    if (!d->symbols.empty()) {
+      if (v.fits_u64() && !o.numeric) {
+        uint64_t val = v.to_u64();
+        for (const auto& s : d->symbols)
+          if (s.value == val) return std::string(s.name);
+      }
+      // no symbol: the base type's JSON (an integer)
+      return integer_json(v);
+    }
+    if (d->print) return strip_quotes(print_value(*d, v, o));
+  }
+  return integer_json(v);
+}
+
+}  // namespace
+
+json value_json(const Expr& e, PrintCtx& ctx) {
+  const Datatype* dt = find_datatype(e.dtype);
+  if (!dt) return e.text;
+  Value v = Value::from_bytes(e.bytes, e.bits);
+  if (is_bitmask(dt)) {
+    std::vector<Value> flags = split_bitmask(v);
+    if (flags.size() > 1) {
+      json arr = json::array();
+      for (auto& f : flags) arr.push_back(one_value_json(*dt, f, ctx.opts));
+      return json{{"|", arr}};
+    }
+  }
+  return one_value_json(*dt, v, ctx.opts);
+}
+
+json type_names_json(const std::vector<std::string>& names) {
+  if (names.size() == 1) return names[0];
+  json arr = json::array();
+  for (auto& n : names) arr.push_back(n);
+  return arr;
+}
+
+namespace {
+
+json selector_json(const Expr& e, PrintCtx& ctx) {
+  const auto& p = e.path;
+  switch (e.selector) {
+    case SelectorKind::Payload:
+      return {{"payload", {{"protocol", e.text}, {"field", p.at(0)}}}};
+    case SelectorKind::Inner:
+      return {{"payload", {{"tunnel", e.text}, {"protocol", p.at(0)}, {"field", p.at(1)}}}};
+    case SelectorKind::RawPayload:
+      return {{"payload", {{"base", p.at(0)}, {"offset", e.args.at(0)}, {"len", e.args.at(1)}}}};
+    case SelectorKind::Exthdr: {
+      json root;
+      if (e.text == "exthdr") {
+        root["name"] = p.at(0);
+      } else {
+        root["name"] = e.text;
+        root["field"] = p.at(0);
+      }
+      return {{"exthdr", root}};
+    }
+    case SelectorKind::TcpOption: {
+      json root;
+      if (p.at(0) == "@") {
+        root = {{"base", e.args.at(0)}, {"offset", e.args.at(1)}, {"len", e.args.at(2)}};
+      } else {
+        root["name"] = p.at(0);
+        if (p.size() > 1) root["field"] = p[1];
+      }
+      return {{"tcp option", root}};
+    }
+    case SelectorKind::IpOption:
+    case SelectorKind::SctpChunk: {
+      json root;
+      root["name"] = p.at(0);
+      if (p.size() > 1) root["field"] = p[1];
+      return {{e.selector == SelectorKind::IpOption ? "ip option" : "sctp chunk", root}};
+    }
+    case SelectorKind::Meta:
+      return {{"meta", {{"key", p.at(0)}}}};
+    case SelectorKind::Ct: {
+      json root;
+      root["key"] = p.back();
+      if (p.size() == 3) root["family"] = p[1];
+      if (p.size() >= 2) root["dir"] = p[0];
+      return {{"ct", root}};
+    }
+    case SelectorKind::Rt: {
+      json root;
+      root["key"] = p.back();
+      if (p.size() == 2) root["family"] = p[0];
+      return {{"rt", root}};
+    }
+    case SelectorKind::Fib: {
+      json root;
+      root["result"] = p.back();
+      json flags = json::array();
+      for (size_t i = 0; i + 1 < p.size(); ++i) flags.push_back(p[i]);
+      if (!flags.empty()) root["flags"] = flags;
+      return {{"fib", root}};
+    }
+    case SelectorKind::Socket: {
+      json root;
+      root["key"] = p.at(0);
+      if (!e.args.empty()) root["level"] = e.args[0];
+      return {{"socket", root}};
+    }
+    case SelectorKind::Osf: {
+      json root;
+      root["key"] = p.at(0);
+      if (p.size() > 1) root["ttl"] = p[1];
+      return {{"osf", root}};
+    }
+    case SelectorKind::Ipsec: {
+      json root;
+      root["key"] = p.back();
+      if (p.size() >= 3) root["family"] = p[p.size() - 2];
+      root["dir"] = p.at(0);
+      root["spnum"] = e.args.empty() ? 0 : e.args[0];
+      return {{"ipsec", root}};
+    }
+    case SelectorKind::Numgen:
+      return {{"numgen", {{"mode", p.at(0)}, {"mod", e.args.at(0)}, {"offset", e.args.at(1)}}}};
+    case SelectorKind::Hash: {
+      json root;
+      root["mod"] = e.args.at(0);
+      if (e.args.size() > 3 && e.args[3]) root["seed"] = e.args.at(1);
+      if (e.args.size() > 2 && e.args[2]) root["offset"] = e.args.at(2);
+      if (!e.kids.empty()) root["expr"] = expr_json(*e.kids[0], ctx);
+      return {{e.text, root}};
+    }
+    case SelectorKind::Tunnel:
+      return {{"tunnel", {{"key", p.at(0)}}}};
+  }
+  return e.text;
+}
+
+const char* binop_name(BinOp op) {
+  switch (op) {
+    case BinOp::And: return "&";
+    case BinOp::Or: return "|";
+    case BinOp::Xor: return "^";
+    case BinOp::Lshift: return "<<";
+    case BinOp::Rshift: return ">>";
+  }
+  return "?";
+}
+
+// nft flattens a chain of the same operator into one array.
+void binop_operands(const Expr& e, BinOp op, PrintCtx& ctx, json& out) {
+  if (e.kind == ExprKind::Binop && e.binop == op) {
+    binop_operands(*e.kids[0], op, ctx, out);
+    binop_operands(*e.kids[1], op, ctx, out);
+    return;
+  }
+  json j = expr_json(e, ctx);
+  // a multi-flag value inside "a | b" joins the flat list
+  if (op == BinOp::Or && j.is_object() && j.size() == 1 && j.contains("|")) {
+    for (auto& x : j["|"]) out.push_back(x);
+    return;
+  }
+  out.push_back(std::move(j));
+}
+
+const char* rel_op_name(RelOp op) {
+  switch (op) {
+    case RelOp::Implicit:
+    case RelOp::Eq: return "==";
+    case RelOp::Ne: return "!=";
+    case RelOp::Lt: return "<";
+    case RelOp::Gt: return ">";
+    case RelOp::Le: return "<=";
+    case RelOp::Ge: return ">=";
+    case RelOp::Neg: return "!";
+  }
+  return "==";
+}
+
+json verdict_json(const Expr& e, PrintCtx& ctx) {
+  if (!e.kids.empty()) {
+    const Expr& t = *e.kids[0];
+    json target = t.kind == ExprKind::Value ? json(t.text.empty() ? print_expr(t, ctx.opts) : t.text) : json(t.text);
+    if (t.kind == ExprKind::Value && t.text.empty()) target = print_expr(t, ctx.opts);
+    return {{e.text, {{"target", target}}}};
+  }
+  return {{e.text, nullptr}};
+}
+
+// Element options wrap the value: {"elem": {"val": v, "timeout": s, ...}}.
+json elem_options_json(const Expr& e, json val, PrintCtx& ctx);
+
+}  // namespace
+
+json expr_json(const Expr& e, PrintCtx& ctx) {
+  switch (e.kind) {
+    case ExprKind::Value:
+      return value_json(e, ctx);
+    case ExprKind::Number: {
+      try {
+        size_t pos = 0;
+        unsigned long long v = std::stoull(e.text, &pos, 0);
+        if (pos == e.text.size()) return v;
+      } catch (...) {
+      }
+      return e.text;
+    }
+    case ExprKind::Symbol:
+    case ExprKind::String:
+    case ExprKind::Variable:
+      return e.text;
+    case ExprKind::Selector:
+      return selector_json(e, ctx);
+    case ExprKind::Unary:
+      return expr_json(*e.kids[0], ctx);
+    case ExprKind::Binop: {
+      json arr = json::array();
+      binop_operands(*e.kids[0], e.binop, ctx, arr);
+      binop_operands(*e.kids[1], e.binop, ctx, arr);
+      return {{binop_name(e.binop), arr}};
+    }
+    case ExprKind::Relational: {
+      const Expr& l = *e.kids[0];
+      const Expr& r = *e.kids[1];
+      const Expr* left = &l;
+      const Expr* right = &r;
+      json jleft;
+      // "tcp flags syn / syn,ack" is a masked compare
+      if (r.kind == ExprKind::Prefix && r.kids.size() == 2 && r.kids[1]->kind != ExprKind::Number) {
+        json arr = json::array();
+        arr.push_back(expr_json(l, ctx));
+        arr.push_back(expr_json(*r.kids[1], ctx));
+        if (arr[1].is_array()) arr[1] = json{{"|", arr[1]}};
+        jleft = json{{"&", arr}};
+        right = r.kids[0].get();
+      } else {
+        jleft = expr_json(*left, ctx);
+      }
+      std::string op = rel_op_name(e.rel);
+      bool set_like = right->kind == ExprKind::Set || right->kind == ExprKind::SetRef;
+      const Datatype* ldt = find_datatype(left->dtype);
+      if (e.rel == RelOp::Implicit && !set_like && is_bitmask(ldt) && jleft.contains("&") == false) op = "in";
+      json jright = expr_json(*right, ctx);
+      // a multi-flag value right of a flag compare is a list
+      if (jright.is_object() && jright.size() == 1 && jright.contains("|") && op == "in") jright = jright["|"];
+      json m;
+      m["op"] = op;
+      m["left"] = std::move(jleft);
+      m["right"] = std::move(jright);
+      return {{"match", m}};
+    }
+    case ExprKind::Range:
+      return {{"range", json::array({expr_json(*e.kids[0], ctx), expr_json(*e.kids[1], ctx)})}};
+    case ExprKind::Prefix:
+      if (e.kids[1]->kind != ExprKind::Number) {
+        json arr = json::array({expr_json(*e.kids[0], ctx), expr_json(*e.kids[1], ctx)});
+        return {{"&", arr}};
+      }
+      return {{"prefix", {{"addr", expr_json(*e.kids[0], ctx)}, {"len", e.number}}}};
+    case ExprKind::Concat: {
+      json arr = json::array();
+      for (auto& k : e.kids) arr.push_back(expr_json(*k, ctx));
+      return {{"concat", arr}};
+    }
+    case ExprKind::List: {
+      json arr = json::array();
+      for (auto& k : e.kids) {
+        json j = expr_json(*k, ctx);
+        if (j.is_object() && j.size() == 1 && j.contains("|"))
+          for (auto& x : j["|"]) arr.push_back(x);
+        else
+          arr.push_back(std::move(j));
+      }
+      return arr;
+    }
+    case ExprKind::Set: {
+      json arr = json::array();
+      for (auto& k : e.kids) arr.push_back(elem_json(*k, ctx));
+      return {{"set", arr}};
+    }
+    case ExprKind::SetRef:
+      return "@" + e.text;
+    case ExprKind::Map: {
+      json m;
+      m["key"] = expr_json(*e.kids[0], ctx);
+      m["data"] = expr_json(*e.kids[1], ctx);
+      return {{"map", m}};
+    }
+    case ExprKind::Mapping:
+      return json::array({expr_json(*e.kids[0], ctx), expr_json(*e.kids[1], ctx)});
+    case ExprKind::SetElem:
+      return elem_options_json(e, expr_json(*e.kids[0], ctx), ctx);
+    case ExprKind::Verdict:
+      return verdict_json(e, ctx);
+    case ExprKind::Wildcard:
+      return "*";
+  }
+  return e.text;
+}
+
+namespace {
+
+// "counter packets 1 bytes 2", "quota 10 mbytes used 1 kbytes", "last used 1s",
+// "limit rate 10/second" as element statement JSON.
+json elem_stmt_json(const std::string& text, PrintCtx& ctx) {
+  std::vector<std::string> w;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t sp = text.find(' ', pos);
+    if (sp == std::string::npos) sp = text.size();
+    if (sp > pos) w.push_back(text.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  if (w.empty()) return json();
+  auto num = [](const std::string& s) -> json {
+    try {
+      return std::stoull(s, nullptr, 0);
+    } catch (...) {
+      return s;
+    }
+  };
+  if (w[0] == "counter") {
+    if (ctx.opts.stateless) return {{"counter", nullptr}};
+    json c;
+    c["packets"] = w.size() > 2 ? num(w[2]) : json(0);
+    c["bytes"] = w.size() > 4 ? num(w[4]) : json(0);
+    return {{"counter", c}};
+  }
+  if (w[0] == "quota") {
+    size_t i = 1;
+    bool inv = false;
+    if (i < w.size() && w[i] == "over") { inv = true; ++i; }
+    json q;
+    q["val"] = i < w.size() ? num(w[i]) : json(0);
+    q["val_unit"] = i + 1 < w.size() ? w[i + 1] : "bytes";
+    if (inv) q["inv"] = true;
+    if (i + 4 < w.size() && w[i + 2] == "used" && !ctx.opts.stateless) {
+      q["used"] = num(w[i + 3]);
+      q["used_unit"] = w[i + 4];
+    }
+    return {{"quota", q}};
+  }
+  if (w[0] == "last") {
+    if (w.size() < 3 || w[2] == "never" || ctx.opts.stateless) return {{"last", nullptr}};
+    auto ms = time_ms(w[2]);
+    return {{"last", {{"used", ms ? json(*ms) : json(w[2])}}}};
+  }
+  if (w[0] == "limit" && w.size() >= 3) {
+    std::string rate = w[2];
+    json l;
+    size_t slash = rate.find('/');
+    l["rate"] = num(rate.substr(0, slash));
+    l["burst"] = 5;
+    l["per"] = slash == std::string::npos ? "second" : rate.substr(slash + 1);
+    return {{"limit", l}};
+  }
+  return text;
+}
+
+json elem_options_json(const Expr& e, json val, PrintCtx& ctx) {
+  const auto& eo = e.elem;
+  if (!eo.timeout && !eo.expires && !eo.comment && eo.stmts.empty()) return val;
+  json root;
+  root["val"] = std::move(val);
+  if (eo.timeout) {
+    auto ms = time_ms(*eo.timeout);
+    root["timeout"] = ms ? json(*ms / 1000) : json(*eo.timeout);
+  }
+  if (eo.expires) {
+    auto ms = time_ms(*eo.expires);
+    root["expires"] = ms ? json(*ms / 1000) : json(*eo.expires);
+  }
+  if (eo.comment) root["comment"] = *eo.comment;
+  // nft prints only the first statement of an element
+  if (!eo.stmts.empty()) {
+    json s = elem_stmt_json(eo.stmts.front(), ctx);
+    if (s.is_object())
+      for (auto& [k, v] : s.items())
+        if (!root.contains(k)) root[k] = v;
+  }
+  return {{"elem", root}};
+}
+
+}  // namespace
+
+json elem_json(const Expr& e, PrintCtx& ctx) {
+  if (e.kind == ExprKind::Mapping) {
+    json key = elem_json(*e.kids[0], ctx);
+    return json::array({std::move(key), expr_json(*e.kids[1], ctx)});
+  }
+  return expr_json(e, ctx);
+}
+
+}  // namespace nfx::jsonio
