@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "dependencies.h"
 #include "fold.h"
 #include "selectors.h"
 
@@ -494,6 +495,7 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
 bool eval_rule(EvalContext& ctx, Rule& rule) {
   bool ok = true;
   for (auto& s : rule.stmts) ok &= eval_stmt(ctx, *s);
+  if (ok) elide_redundant_dependencies(rule, ctx.family);
   return ok;
 }
 

@@ -19,7 +19,9 @@ using json = nlohmann::ordered_json;
 
 struct PrintCtx {
   const PrintOptions& opts;
-  std::string family;  // table family
+  std::string family;    // table family
+  bool integer = false;  // constants print as plain integers (after a shift)
+  bool range = false;    // inside a range: protocols print as numbers
 };
 
 json expr_json(const Expr& e, PrintCtx& ctx);

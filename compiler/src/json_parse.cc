@@ -399,6 +399,8 @@ bool Reader::set(Command& cmd, const json& b, bool is_map) {
   if (const json* t = member(b, "timeout")) s.timeout = seconds_text(*t, ctx_, "timeout");
   if (const json* t = member(b, "gc-interval")) s.gc_interval = seconds_text(*t, ctx_, "gc-interval");
   if (auto sz = get_uint(b, "size", ctx_)) s.size = *sz;
+  if (s.timeout && s.timeout != "0s")  // implied by the timeout; nft's text leaves it out
+    std::erase(s.flags, std::string("timeout"));
   std::string str;
   if (get_string(b, "policy", str, ctx_, false)) s.policy = str;
   if (get_string(b, "comment", str, ctx_, false)) s.comment = str;

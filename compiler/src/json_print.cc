@@ -271,8 +271,12 @@ json set_json(const TableDecl& t, const SetDecl& s, PrintCtx& ctx) {
   }
   static const char* order[] = {"constant", "interval", "timeout", "dynamic"};
   json flags = json::array();
-  for (const char* f : order)
-    if (std::find(s.flags.begin(), s.flags.end(), f) != s.flags.end()) flags.push_back(f);
+  auto has_flag = [&](const char* f) { return std::find(s.flags.begin(), s.flags.end(), f) != s.flags.end(); };
+  for (const char* f : order) {
+    // a set timeout implies the timeout flag, which nft's text leaves out
+    bool implied = std::string_view(f) == "timeout" && s.timeout && time_ms(*s.timeout).value_or(0) != 0;
+    if (has_flag(f) || implied) flags.push_back(f);
+  }
   for (auto& f : s.flags)
     if (std::find(std::begin(order), std::end(order), f) == std::end(order)) flags.push_back(f);
   if (!flags.empty()) j["flags"] = flags;

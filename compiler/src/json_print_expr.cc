@@ -72,6 +72,7 @@ json value_json(const Expr& e, PrintCtx& ctx) {
   const Datatype* dt = find_datatype(e.dtype);
   if (!dt) return e.text;
   Value v = Value::from_bytes(e.bytes, e.bits);
+  if (ctx.integer || (ctx.range && e.dtype == "inet_proto")) return integer_json(v);
   if (is_bitmask(dt)) {
     std::vector<Value> flags = split_bitmask(v);
     if (flags.size() > 1) {
@@ -198,6 +199,12 @@ const char* binop_name(BinOp op) {
   return "?";
 }
 
+bool has_shift(const Expr& e) {
+  if (e.kind != ExprKind::Binop) return false;
+  if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift) return true;
+  return has_shift(*e.kids[0]);
+}
+
 // nft flattens a chain of the same operator into one array.
 void binop_operands(const Expr& e, BinOp op, PrintCtx& ctx, json& out) {
   if (e.kind == ExprKind::Binop && e.binop == op) {
@@ -267,7 +274,11 @@ json expr_json(const Expr& e, PrintCtx& ctx) {
     case ExprKind::Binop: {
       json arr = json::array();
       binop_operands(*e.kids[0], e.binop, ctx, arr);
+      // a shift makes the result a plain integer: so are the constants after it
+      bool saved = ctx.integer;
+      if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift || has_shift(*e.kids[0])) ctx.integer = true;
       binop_operands(*e.kids[1], e.binop, ctx, arr);
+      ctx.integer = saved;
       return {{binop_name(e.binop), arr}};
     }
     case ExprKind::Relational: {
@@ -300,8 +311,13 @@ json expr_json(const Expr& e, PrintCtx& ctx) {
       m["right"] = std::move(jright);
       return {{"match", m}};
     }
-    case ExprKind::Range:
-      return {{"range", json::array({expr_json(*e.kids[0], ctx), expr_json(*e.kids[1], ctx)})}};
+    case ExprKind::Range: {
+      bool saved = ctx.range;
+      ctx.range = true;
+      json r = {{"range", json::array({expr_json(*e.kids[0], ctx), expr_json(*e.kids[1], ctx)})}};
+      ctx.range = saved;
+      return r;
+    }
     case ExprKind::Prefix:
       if (e.kids[1]->kind != ExprKind::Number) {
         json arr = json::array({expr_json(*e.kids[0], ctx), expr_json(*e.kids[1], ctx)});
@@ -422,9 +438,8 @@ json elem_options_json(const Expr& e, json val, PrintCtx& ctx) {
     root["expires"] = ms ? json(*ms / 1000) : json(*eo.expires);
   }
   if (eo.comment) root["comment"] = *eo.comment;
-  // nft prints only the first statement of an element
-  if (!eo.stmts.empty()) {
-    json s = elem_stmt_json(eo.stmts.front(), ctx);
+  for (const auto& text : eo.stmts) {
+    json s = elem_stmt_json(text, ctx);
     if (s.is_object())
       for (auto& [k, v] : s.items())
         if (!root.contains(k)) root[k] = v;

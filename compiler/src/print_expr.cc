@@ -1,6 +1,7 @@
 // Expressions and statements as nft lists them (expression.c/statement.c print ops).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "print.h"
@@ -87,6 +88,16 @@ const char* rel_op_text(RelOp op) {
     case RelOp::Neg: return "! ";
   }
   return "";
+}
+
+// Flags in nft's print order (bit order), each once; unknown ones last.
+std::vector<std::string> in_order(const std::vector<std::string>& flags, std::initializer_list<const char*> order) {
+  std::vector<std::string> out;
+  for (const char* f : order)
+    if (std::find(flags.begin(), flags.end(), f) != flags.end()) out.push_back(f);
+  for (const auto& f : flags)
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  return out;
 }
 
 bool is_flag_type(const std::string& dtype) {
@@ -264,12 +275,12 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
       if (s.opts.count("family")) out += " " + opt(s, "family");
       if (s.opts.count("prefix")) out += " prefix";
       if (!s.exprs.empty()) out += " to " + print_nat_target(*s.exprs[0], o);
-      if (!s.flags.empty()) out += " " + join(s.flags, ",");
+      if (!s.flags.empty()) out += " " + join(in_order(s.flags, {"random", "fully-random", "persistent"}), ",");
       return out;
     }
     case StmtKind::Queue: {
       std::string out = "queue";
-      if (!s.flags.empty()) out += " flags " + join(s.flags, ",");
+      if (!s.flags.empty()) out += " flags " + join(in_order(s.flags, {"bypass", "fanout"}), ",");
       if (!s.exprs.empty()) out += " to " + print_expr(*s.exprs[0], o);
       return out;
     }

@@ -164,6 +164,8 @@ std::string normalize_anonymous_sets(const std::string& rule) {
     for (auto& e : elems) {
       size_t b = e.find_first_not_of(' '), t = e.find_last_not_of(' ');
       e = b == std::string::npos ? "" : normalize_anonymous_sets(e.substr(b, t - b + 1));
+      // `25:accept` and `25 : accept` are the same element (the .t files use both).
+      for (size_t c; (c = e.find(" : ")) != std::string::npos;) e.replace(c, 3, ":");
     }
     std::sort(elems.begin(), elems.end());
     out += "{ ";
