@@ -228,6 +228,7 @@ Check proto_use(ProtoCtx& pc, const Expr& e, bool in_concat) {
     case ExprKind::Binop:
     case ExprKind::Relational:
     case ExprKind::Unary:
+    case ExprKind::Mapping:  // nat's addr:port
       for (const auto& k : e.kids)
         if (k)
           if (auto c = proto_use(pc, *k, in_concat)) return c;

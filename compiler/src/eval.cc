@@ -66,6 +66,15 @@ const Datatype* option_type(EvalContext& ctx, OptionFamily fam, const std::strin
 
 void collect_types(EvalContext& ctx, Expr& e, TypeList& out);
 
+// Whether an expression reads packet or state data anywhere (else it is a
+// constant: 0x1 | 0x2, new | related).
+bool has_selector(const Expr& e) {
+  if (e.kind == ExprKind::Selector || e.kind == ExprKind::Map) return true;
+  for (const auto& k : e.kids)
+    if (k && has_selector(*k)) return true;
+  return false;
+}
+
 }  // namespace
 
 const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
@@ -184,16 +193,20 @@ void collect_types(EvalContext& ctx, Expr& e, TypeList& out) {
       // the left side decides the type; the right side is a constant of it
       TypeList left;
       collect_types(ctx, *e.kids[0], left);
-      if (left.size() == 1 && e.kids[1]->kind != ExprKind::Selector) {
+      if (left.size() == 1 && !has_selector(*e.kids[1])) {
         unsigned bits = left[0].second;
         if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift)
           eval_constant(ctx, *e.kids[1], find_datatype("integer"), 32);
         else
           eval_constant(ctx, *e.kids[1], left[0].first, bits);
-      } else if (e.kids[1]->kind == ExprKind::Selector) {
+      } else if (has_selector(*e.kids[1])) {
         TypeList right;
         collect_types(ctx, *e.kids[1], right);
       }
+      // A shifted value is a plain number: what is combined with it after
+      // the shift is typed as a (hex) integer, not as the field's type.
+      if ((e.binop == BinOp::Lshift || e.binop == BinOp::Rshift) && left.size() == 1)
+        left[0].first = find_datatype("xinteger");
       out.insert(out.end(), left.begin(), left.end());
       if (!left.empty()) { e.dtype = left[0].first ? left[0].first->name : ""; e.bits = left[0].second; }
       return;
@@ -254,9 +267,7 @@ bool eval_typed(EvalContext& ctx, Expr& e, const TypeList& types) {
 bool eval_stmt_rhs(EvalContext& ctx, Expr& e, const Datatype* dt, unsigned bits) {
   if (e.kind == ExprKind::Selector || e.kind == ExprKind::Binop || e.kind == ExprKind::Concat) {
     bool constant = e.kind != ExprKind::Selector;
-    if (e.kind == ExprKind::Binop && e.kids[0]->kind != ExprKind::Selector &&
-        e.kids[0]->kind != ExprKind::Binop)
-      return eval_constant(ctx, e, dt, bits);
+    if (e.kind == ExprKind::Binop && !has_selector(e)) return eval_constant(ctx, e, dt, bits);
     if (e.kind == ExprKind::Concat) {
       for (auto& k : e.kids) constant &= k->kind != ExprKind::Selector;
       if (constant) return eval_constant(ctx, e, dt, bits);
@@ -476,6 +487,19 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
           collect_types(ctx, e, key);
       }
       eval_constant(ctx, *s.exprs[0], nullptr, 0);  // @set must exist
+      // a constant map value takes the map's data type (JSON gives 2 for 0x00000002)
+      if (s.kind == StmtKind::MapStmt && s.exprs.size() > 2 && ctx.table &&
+          (s.exprs[2]->kind == ExprKind::Number || s.exprs[2]->kind == ExprKind::Symbol)) {
+        for (const auto& set : ctx.table->sets) {
+          if (set.name != s.exprs[0]->text) continue;
+          const Datatype* dt = nullptr;
+          unsigned bits = 0;
+          if (set.data_types.size() == 1 && (dt = find_datatype(set.data_types[0]))) bits = dt->bits;
+          else if (set.data_typeof.size() == 1 && (dt = find_datatype(set.data_typeof[0]->dtype)))
+            bits = set.data_typeof[0]->bits;
+          if (dt && dt->name != std::string("verdict")) eval_constant(ctx, *s.exprs[2], dt, bits);
+        }
+      }
       break;
     }
     case StmtKind::Queue:
@@ -507,7 +531,9 @@ bool eval_elements(EvalContext& ctx, const SetDecl& set, std::vector<ExprPtr>& e
   }
   for (auto& e : set.key_typeof) collect_types(ctx, *e, key);
   for (auto& t : set.data_types) {
-    const Datatype* dt = (t == "verdict" || t == "counter" || t == "quota" || t == "limit" || t == "ct helper")
+    const Datatype* dt = (t == "verdict" || t == "counter" || t == "quota" || t == "limit" || t == "ct helper" ||
+                              t == "ct timeout" || t == "ct expectation" || t == "synproxy" || t == "secmark" ||
+                              t == "queue" || t == "tunnel")
                              ? nullptr
                              : lookup_type(ctx, t, set.loc);
     data.emplace_back(dt, dt ? dt->bits : 0);

@@ -35,6 +35,10 @@ json elem_json(const Expr& e, PrintCtx& ctx);
 // "type"/"map" of a set declaration: "name" or ["a", "b"].
 json type_names_json(const std::vector<std::string>& names);
 
+// Set element statements: the grammar's text form <-> statements.
+StmtPtr elem_stmt_from_text(const std::string& text);
+std::optional<std::string> elem_stmt_to_text(const Stmt& s);
+
 // nft time strings ("1m30s", "500ms", "10") in milliseconds.
 std::optional<uint64_t> time_ms(const std::string& text);
 // Milliseconds as nft prints a time ("1m30s").
@@ -49,8 +53,22 @@ struct ParseCtx {
   Diagnostics& diags;
   SourceLoc loc;          // file-level location (line 1) for messages
   std::string family;     // family of the command being read
+  std::string where;      // "nftables[3]": the command being read, for messages
+  int depth = 0;          // nesting of expressions, bounded against hostile input
   bool ok = true;
   void error(const std::string& msg);
+};
+
+// Counts nesting while reading; past the limit the input is refused.
+struct DepthGuard {
+  ParseCtx& ctx;
+  explicit DepthGuard(ParseCtx& c) : ctx(c) { ++ctx.depth; }
+  ~DepthGuard() { --ctx.depth; }
+  bool too_deep() {
+    if (ctx.depth <= 200) return false;
+    ctx.error("Expression nesting too deep");
+    return true;
+  }
 };
 
 ExprPtr parse_expr(const json& j, ParseCtx& ctx);

@@ -3,6 +3,7 @@
 // read into the same Script the text parser produces.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -156,6 +157,7 @@ void Reader::command(const json& item, size_t index) {
   }
   const std::string& key = item.begin().key();
   const json& body = item.begin().value();
+  ctx_.where = fmt::format("nftables[{}]", index);
   static const std::map<std::string, Verb> verbs = {
       {"add", Verb::Add},         {"create", Verb::Create}, {"insert", Verb::Insert}, {"replace", Verb::Replace},
       {"delete", Verb::Delete},   {"destroy", Verb::Destroy}, {"flush", Verb::Flush}, {"rename", Verb::Rename},
@@ -399,8 +401,17 @@ bool Reader::set(Command& cmd, const json& b, bool is_map) {
   if (const json* t = member(b, "timeout")) s.timeout = seconds_text(*t, ctx_, "timeout");
   if (const json* t = member(b, "gc-interval")) s.gc_interval = seconds_text(*t, ctx_, "gc-interval");
   if (auto sz = get_uint(b, "size", ctx_)) s.size = *sz;
-  if (s.timeout && s.timeout != "0s")  // implied by the timeout; nft's text leaves it out
-    std::erase(s.flags, std::string("timeout"));
+  // nft's text order; a lone timeout flag comes from the timeout itself and
+  // nft's text leaves it out
+  {
+    std::vector<std::string> ordered;
+    for (const char* f : {"constant", "interval", "dynamic", "timeout"})
+      if (std::find(s.flags.begin(), s.flags.end(), f) != s.flags.end()) ordered.push_back(f);
+    for (auto& f : s.flags)
+      if (std::find(ordered.begin(), ordered.end(), f) == ordered.end()) ordered.push_back(f);
+    if (s.timeout && ordered.size() == 1 && ordered[0] == "timeout") ordered.clear();
+    s.flags = std::move(ordered);
+  }
   std::string str;
   if (get_string(b, "policy", str, ctx_, false)) s.policy = str;
   if (get_string(b, "comment", str, ctx_, false)) s.comment = str;
@@ -499,7 +510,7 @@ bool Reader::obj(Command& cmd, const std::string& type, const json& b) {
           return false;
         }
         if (!text.empty()) text += ", ";
-        text += k + ": " + time_text(v.get<uint64_t>() * 1000);
+        text += k + " : " + time_text(v.get<uint64_t>() * 1000);
       }
       set("policy", text);
     }
@@ -585,7 +596,7 @@ Script parse_json(const std::string& text, const std::string& name, Diagnostics&
     diags.error(at, "Invalid JSON: " + (colon == std::string::npos ? msg : msg.substr(colon + 2)));
     return script;
   }
-  jsonio::ParseCtx ctx{diags, loc, "ip"};
+  jsonio::ParseCtx ctx{diags, loc, "ip", {}, 0, true};
   if (!doc.is_object() || !doc.contains("nftables")) {
     ctx.error("JSON input must be an object with an 'nftables' array");
     return script;

@@ -3,6 +3,7 @@
 // printing treat both inputs alike.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <set>
 
 #include "json_internal.h"
@@ -10,7 +11,8 @@
 namespace nfx::jsonio {
 
 void ParseCtx::error(const std::string& msg) {
-  if (ok) diags.error(loc, msg);  // the first error explains; the rest follow from it
+  // the first error explains; the rest follow from it
+  if (ok) diags.error(loc, where.empty() ? msg : where + ": " + msg);
   ok = false;
 }
 
@@ -154,6 +156,12 @@ ExprPtr binop_chain(BinOp op, const json& arr, ParseCtx& ctx, bool lhs) {
   return acc;
 }
 
+bool looks_like_name(const std::string& s) {
+  if (s.empty() || s[0] == '@' || s == "*") return false;
+  if (std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return s.find(':') == std::string::npos;
+}
+
 std::optional<BinOp> binop_of(const std::string& k) {
   if (k == "&") return BinOp::And;
   if (k == "|") return BinOp::Or;
@@ -176,6 +184,11 @@ ExprPtr parse_common(const std::string& key, const json& val, ParseCtx& ctx, boo
     }
     auto c = E(ExprKind::Concat, ctx);
     for (auto& x : val) {
+      if (lhs && x.is_string() && looks_like_name(x.get<std::string>())) {
+        // a constant name inside a selector concatenation is written quoted
+        c->kids.push_back(E(ExprKind::String, ctx, x.get<std::string>()));
+        continue;
+      }
       ExprPtr k = lhs ? parse_expr(x, ctx) : parse_value_expr(x, ctx);
       if (!k) return nullptr;
       c->kids.push_back(k);
@@ -303,6 +316,12 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     if (get_string(v, "dir", s2, ctx, false)) path.push_back(s2);
     std::string fam;
     if (get_string(v, "family", fam, ctx, false)) path.push_back(fam);
+    // nft's key token carries the family: "ip saddr"
+    auto sp = s1.find(' ');
+    if (sp != std::string::npos && fam.empty()) {
+      path.push_back(s1.substr(0, sp));
+      s1 = s1.substr(sp + 1);
+    }
     path.push_back(s1);
     return sel(SelectorKind::Ct, ctx, "ct", path);
   }
@@ -372,6 +391,8 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
 
 // Left-hand side and statement arguments: selectors, binops, concats, maps...
 ExprPtr parse_expr(const json& j, ParseCtx& ctx) {
+  DepthGuard guard(ctx);
+  if (guard.too_deep()) return nullptr;
   if (!ctx.ok) return nullptr;
   if (!j.is_object()) return parse_value_expr(j, ctx);
   if (ExprPtr s = parse_selector(j, ctx)) return s;
@@ -387,6 +408,8 @@ ExprPtr parse_expr(const json& j, ParseCtx& ctx) {
 }
 
 ExprPtr parse_value_expr(const json& j, ParseCtx& ctx) {
+  DepthGuard guard(ctx);
+  if (guard.too_deep()) return nullptr;
   if (!ctx.ok) return nullptr;
   switch (j.type()) {
     case json::value_t::string: {
@@ -440,35 +463,18 @@ namespace {
 
 // Element statements as the text grammar keeps them ("counter packets 1 bytes 2").
 std::optional<std::string> elem_stmt_text(const std::string& key, const json& v, ParseCtx& ctx) {
-  if (key == "counter") {
-    if (v.is_null()) return std::string("counter");
-    return fmt::format("counter packets {} bytes {}", int_text(v.value("packets", json(0))),
-                       int_text(v.value("bytes", json(0))));
-  }
-  if (key == "quota") {
-    std::string out = "quota ";
-    if (is_true(member(v, "inv"))) out += "over ";
-    out += int_text(v.value("val", json(0))) + " " + v.value("val_unit", std::string("bytes"));
-    if (member(v, "used"))
-      out += " used " + int_text(v["used"]) + " " + v.value("used_unit", std::string("bytes"));
-    return out;
-  }
-  if (key == "last") {
-    if (v.is_null() || !member(v, "used")) return std::string("last");
-    const json& u = v["used"];
-    if (!u.is_number_integer()) return std::string("last");
-    return "last used " + time_text(u.get<uint64_t>());
-  }
-  if (key == "limit") {
-    return fmt::format("limit rate {}/{}", int_text(v.value("rate", json(0))), v.value("per", std::string("second")));
-  }
-  ctx.error(fmt::format("Unknown set element property '{}'", key));
-  return std::nullopt;
+  StmtPtr s = parse_stmt(json{{key, v}}, ctx);
+  if (!s) return std::nullopt;
+  auto text = elem_stmt_to_text(*s);
+  if (!text) ctx.error(fmt::format("Statement '{}' is not valid on a set element", key));
+  return text;
 }
 
 }  // namespace
 
 ExprPtr parse_elem(const json& j, ParseCtx& ctx, bool is_objmap) {
+  DepthGuard guard(ctx);
+  if (guard.too_deep()) return nullptr;
   if (!ctx.ok) return nullptr;
   if (j.is_array() && j.size() == 2) {
     ExprPtr k = parse_elem(j[0], ctx, false);
@@ -677,6 +683,8 @@ StmtPtr set_stmt(const std::string& key, const json& v, ParseCtx& ctx) {
 }  // namespace
 
 StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
+  DepthGuard guard(ctx);
+  if (guard.too_deep()) return nullptr;
   if (!ctx.ok) return nullptr;
   std::string key;
   const json* pv = nullptr;
@@ -699,6 +707,10 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
     }
     ExprPtr le = parse_expr(*l, ctx), re = parse_value_expr(*r, ctx);
     if (!le || !re) return nullptr;
+    // nft lists "fib ... check exists" as result "oif" compared with a boolean
+    if (le->kind == ExprKind::Selector && le->selector == SelectorKind::Fib && r->is_boolean() &&
+        !le->path.empty() && le->path.back() == "oif")
+      le->path.back() = "check";
     auto rel_e = E(ExprKind::Relational, ctx);
     rel_e->kids = {le, re};
     rel_e->rel = rel;

@@ -6,6 +6,7 @@
 
 #include "json_internal.h"
 #include "print.h"
+#include "selectors.h"
 #include "types.h"
 
 namespace nfx::jsonio {
@@ -15,6 +16,12 @@ namespace {
 bool is_bitmask(const Datatype* dt) {
   for (; dt; dt = dt->base)
     if (dt->is_bitmask) return true;
+  return false;
+}
+
+bool has_symbols(const Datatype* dt) {
+  for (; dt; dt = dt->base)
+    if (!dt->symbols.empty()) return true;
   return false;
 }
 
@@ -41,8 +48,18 @@ json integer_json(const Value& v) {
 json one_value_json(const Datatype& dt, const Value& v, const PrintOptions& o) {
   for (const Datatype* d = &dt; d; d = d->base) {
     std::string_view n = d->name;
-    if (n == "integer" || n == "xinteger" || n == "mark" || n == "uid" || n == "gid" || n == "inet_service")
+    if (n == "integer" || n == "xinteger" || n == "mark" || n == "uid" || n == "gid" || n == "inet_service" ||
+        n == "icmp_code" || n == "icmpv6_code" || n == "icmpx_code" || n == "bitmask")
       return integer_json(v);
+    if (n == "ct_label") {
+      // a label's name, else its bit number
+      std::string text = strip_quotes(print_value(*d, v, o));
+      if (!text.empty() && !std::isdigit(static_cast<unsigned char>(text[0]))) return text;
+      for (size_t i = 0; i < v.be.size(); ++i)
+        for (unsigned b = 0; b < 8; ++b)
+          if (v.be[v.be.size() - 1 - i] & (1u << b)) return i * 8 + b;
+      return 0;
+    }
     if (n == "boolean") return !v.is_zero();
     if (n == "time") return v.to_u64() / 1000;
     if (n == "string") return strip_quotes(print_value(*d, v, o));
@@ -69,11 +86,12 @@ json one_value_json(const Datatype& dt, const Value& v, const PrintOptions& o) {
 }  // namespace
 
 json value_json(const Expr& e, PrintCtx& ctx) {
-  const Datatype* dt = find_datatype(e.dtype);
+  // nft names both the relative time and meta time's date "time"
+  const Datatype* dt = e.dtype == "time" && e.bits == 64 ? find_datatype("date") : find_datatype(e.dtype);
   if (!dt) return e.text;
   Value v = Value::from_bytes(e.bytes, e.bits);
   if (ctx.integer || (ctx.range && e.dtype == "inet_proto")) return integer_json(v);
-  if (is_bitmask(dt)) {
+  if (is_bitmask(dt) && dt->name != std::string("ct_label") && has_symbols(dt)) {
     std::vector<Value> flags = split_bitmask(v);
     if (flags.size() > 1) {
       json arr = json::array();
@@ -97,6 +115,8 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
   const auto& p = e.path;
   switch (e.selector) {
     case SelectorKind::Payload:
+      if (e.text == "vxlan" || e.text == "geneve" || e.text == "gre" || e.text == "gretap")
+        return {{"payload", {{"tunnel", e.text}, {"protocol", e.text}, {"field", p.at(0)}}}};
       return {{"payload", {{"protocol", e.text}, {"field", p.at(0)}}}};
     case SelectorKind::Inner:
       return {{"payload", {{"tunnel", e.text}, {"protocol", p.at(0)}, {"field", p.at(1)}}}};
@@ -117,7 +137,14 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
       if (p.at(0) == "@") {
         root = {{"base", e.args.at(0)}, {"offset", e.args.at(1)}, {"len", e.args.at(2)}};
       } else {
-        root["name"] = p.at(0);
+        const OptionDesc* d = find_option(OptionFamily::TcpOption, p.at(0));
+        bool numeric = !p.at(0).empty() && std::isdigit(static_cast<unsigned char>(p.at(0)[0]));
+        if (numeric && d && std::isdigit(static_cast<unsigned char>(d->name[0]))) d = nullptr;
+        if (numeric && !d) {  // an unnamed kind: nft shows the raw option
+          int kind = std::atoi(p.at(0).c_str());
+          return {{"tcp option", {{"base", kind}, {"offset", 0}, {"len", 8}}}};
+        }
+        root["name"] = d ? std::string(d->name) : p.at(0);
         if (p.size() > 1) root["field"] = p[1];
       }
       return {{"tcp option", root}};
@@ -133,8 +160,8 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
       return {{"meta", {{"key", p.at(0)}}}};
     case SelectorKind::Ct: {
       json root;
-      root["key"] = p.back();
-      if (p.size() == 3) root["family"] = p[1];
+      // nft's template token: "ip saddr" for ct original ip saddr
+      root["key"] = p.size() == 3 ? p[1] + " " + p[2] : p.back();
       if (p.size() >= 2) root["dir"] = p[0];
       return {{"ct", root}};
     }
@@ -146,7 +173,7 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
     }
     case SelectorKind::Fib: {
       json root;
-      root["result"] = p.back();
+      root["result"] = p.back() == "check" ? "oif" : p.back();  // nft keeps the old name in JSON
       json flags = json::array();
       for (size_t i = 0; i + 1 < p.size(); ++i) flags.push_back(p[i]);
       if (!flags.empty()) root["flags"] = flags;
@@ -301,7 +328,9 @@ json expr_json(const Expr& e, PrintCtx& ctx) {
       std::string op = rel_op_name(e.rel);
       bool set_like = right->kind == ExprKind::Set || right->kind == ExprKind::SetRef;
       const Datatype* ldt = find_datatype(left->dtype);
-      if (e.rel == RelOp::Implicit && !set_like && is_bitmask(ldt) && jleft.contains("&") == false) op = "in";
+      if (e.rel == RelOp::Implicit && !set_like && right->kind != ExprKind::Range && is_bitmask(ldt) &&
+          has_symbols(ldt) && !jleft.contains("&"))
+        op = "in";
       json jright = expr_json(*right, ctx);
       // a multi-flag value right of a flag compare is a list
       if (jright.is_object() && jright.size() == 1 && jright.contains("|") && op == "in") jright = jright["|"];
@@ -370,58 +399,9 @@ namespace {
 // "counter packets 1 bytes 2", "quota 10 mbytes used 1 kbytes", "last used 1s",
 // "limit rate 10/second" as element statement JSON.
 json elem_stmt_json(const std::string& text, PrintCtx& ctx) {
-  std::vector<std::string> w;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t sp = text.find(' ', pos);
-    if (sp == std::string::npos) sp = text.size();
-    if (sp > pos) w.push_back(text.substr(pos, sp - pos));
-    pos = sp + 1;
-  }
-  if (w.empty()) return json();
-  auto num = [](const std::string& s) -> json {
-    try {
-      return std::stoull(s, nullptr, 0);
-    } catch (...) {
-      return s;
-    }
-  };
-  if (w[0] == "counter") {
-    if (ctx.opts.stateless) return {{"counter", nullptr}};
-    json c;
-    c["packets"] = w.size() > 2 ? num(w[2]) : json(0);
-    c["bytes"] = w.size() > 4 ? num(w[4]) : json(0);
-    return {{"counter", c}};
-  }
-  if (w[0] == "quota") {
-    size_t i = 1;
-    bool inv = false;
-    if (i < w.size() && w[i] == "over") { inv = true; ++i; }
-    json q;
-    q["val"] = i < w.size() ? num(w[i]) : json(0);
-    q["val_unit"] = i + 1 < w.size() ? w[i + 1] : "bytes";
-    if (inv) q["inv"] = true;
-    if (i + 4 < w.size() && w[i + 2] == "used" && !ctx.opts.stateless) {
-      q["used"] = num(w[i + 3]);
-      q["used_unit"] = w[i + 4];
-    }
-    return {{"quota", q}};
-  }
-  if (w[0] == "last") {
-    if (w.size() < 3 || w[2] == "never" || ctx.opts.stateless) return {{"last", nullptr}};
-    auto ms = time_ms(w[2]);
-    return {{"last", {{"used", ms ? json(*ms) : json(w[2])}}}};
-  }
-  if (w[0] == "limit" && w.size() >= 3) {
-    std::string rate = w[2];
-    json l;
-    size_t slash = rate.find('/');
-    l["rate"] = num(rate.substr(0, slash));
-    l["burst"] = 5;
-    l["per"] = slash == std::string::npos ? "second" : rate.substr(slash + 1);
-    return {{"limit", l}};
-  }
-  return text;
+  StmtPtr s = elem_stmt_from_text(text);
+  if (!s) return text;
+  return stmt_json(*s, ctx);
 }
 
 json elem_options_json(const Expr& e, json val, PrintCtx& ctx) {

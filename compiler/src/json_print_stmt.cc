@@ -2,6 +2,9 @@
 // printer's decisions in print_expr.cc.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "json_internal.h"
 #include "print.h"
 #include "types.h"
@@ -75,18 +78,41 @@ json log_json(const Stmt& s) {
   if (s.opts.count("level") && opt(s, "level") != "warn") l["level"] = opt(s, "level");
   if (!s.flags.empty()) {
     // text flags: "tcp sequence,options", "ip options", "skuid", "ether", "all"
-    json arr = json::array();
-    std::string last_proto;
+    std::set<std::string> have;
+    std::string proto;
     for (const auto& f : s.flags) {
-      std::string w = f;
-      if (w.rfind("tcp ", 0) == 0 || w.rfind("ip ", 0) == 0) {
-        last_proto = w.substr(0, w.find(' '));
-        arr.push_back(w);
-      } else if ((w == "sequence" || w == "options") && !last_proto.empty()) {
-        arr.push_back(last_proto + " " + w);
-      } else {
-        arr.push_back(w);
+      size_t pos = 0;
+      while (pos <= f.size()) {
+        size_t comma = f.find(',', pos);
+        if (comma == std::string::npos) comma = f.size();
+        std::string w = f.substr(pos, comma - pos);
+        pos = comma + 1;
+        while (!w.empty() && w.front() == ' ') w.erase(0, 1);
+        while (!w.empty() && w.back() == ' ') w.pop_back();
+        if (w.empty()) continue;
+        auto sp = w.find(' ');
+        if (sp != std::string::npos) {
+          proto = w.substr(0, sp);
+          have.insert(w);
+        } else if ((w == "sequence" || w == "options") && !proto.empty()) {
+          have.insert(proto + " " + w);
+        } else {
+          have.insert(w);
+        }
       }
+    }
+    static const char* order[] = {"tcp sequence", "tcp options", "ip options", "skuid", "ether"};
+    bool all = have.count("all") > 0;
+    if (!all) {
+      all = true;
+      for (const char* f : order) all &= have.count(f) > 0;
+    }
+    json arr = json::array();
+    if (all) {
+      arr.push_back("all");
+    } else {
+      for (const char* f : order)
+        if (have.count(f)) arr.push_back(f);
     }
     l["flags"] = arr;
   }
@@ -111,10 +137,17 @@ std::string rule_l3(const Rule* rule, const std::string& family) {
         if (e->text == "ip" || e->text == "icmp") return "ip";
         if (e->text == "ip6" || e->text == "icmpv6") return "ip6";
       }
-      if (e->kind == ExprKind::Selector && e->selector == SelectorKind::Meta && e->path.at(0) == "nfproto") {
+      if (e->kind == ExprKind::Selector && e->selector == SelectorKind::Meta &&
+          (e->path.at(0) == "nfproto" || e->path.at(0) == "protocol")) {
         std::string v = print_expr(*rel.kids[1], {});
-        if (v == "ipv4") return "ip";
-        if (v == "ipv6") return "ip6";
+        if (v == "ipv4" || v == "ip") return "ip";
+        if (v == "ipv6" || v == "ip6") return "ip6";
+      }
+      if (e->kind == ExprKind::Selector && e->selector == SelectorKind::Payload &&
+          (e->text == "ether" || e->text == "vlan") && e->path.at(0) == "type") {
+        std::string v = print_expr(*rel.kids[1], {});
+        if (v == "ip") return "ip";
+        if (v == "ip6") return "ip6";
       }
       for (auto& k : e->kids) stack.push_back(k.get());
     }
@@ -238,9 +271,11 @@ json stmt_json_in_rule(const Stmt& s, PrintCtx& ctx, const Rule* rule) {
       return nat_json(s, ctx);
     case StmtKind::Queue: {
       json q = json::object();
-      if (!s.exprs.empty()) q["num"] = expr_json(*s.exprs[0], ctx);
-      if (!s.flags.empty()) q["flags"] = flags_json(s.flags);
-      if (q.empty()) return {{"queue", nullptr}};
+      q["num"] = s.exprs.empty() ? json(0) : expr_json(*s.exprs[0], ctx);
+      std::vector<std::string> flags;
+      for (const char* f : {"bypass", "fanout"})
+        if (std::find(s.flags.begin(), s.flags.end(), f) != s.flags.end()) flags.push_back(f);
+      if (!flags.empty()) q["flags"] = flags_json(flags);
       return {{"queue", q}};
     }
     case StmtKind::Dup: {
@@ -293,7 +328,12 @@ json stmt_json_in_rule(const Stmt& s, PrintCtx& ctx, const Rule* rule) {
         return {{"secmark", rhs.text}};
       json m;
       m["key"] = expr_json(lhs, ctx);
-      m["value"] = expr_json(rhs, ctx);
+      json value = expr_json(rhs, ctx);
+      // a flag combination set as one constant is a list (ct event set new,related)
+      if ((rhs.kind == ExprKind::Value || rhs.kind == ExprKind::List) && value.is_object() && value.size() == 1 &&
+          value.contains("|"))
+        value = value["|"];
+      m["value"] = std::move(value);
       return {{"mangle", m}};
     }
     case StmtKind::FlowOffload:

@@ -88,13 +88,15 @@ void print_set(std::string& out, const SetDecl& s, const PrintOptions& o) {
     if (!s.data_types.empty()) out += std::string(" : ") + (s.data_interval ? "interval " : "") + join(s.data_types, " . ");
     out += "\n";
   }
+  // nft's declaration order: policy, size, flags, element statements,
+  // timeout, gc-interval, auto-merge, comment, elements.
+  if (s.policy) out += "\t\tpolicy " + *s.policy + "\n";
+  if (s.size) out += fmt::format("\t\tsize {}\n", *s.size);
   if (!s.flags.empty()) out += "\t\tflags " + join(s.flags, ",") + "\n";
+  for (auto& st : s.stmts) out += "\t\t" + print_stmt(*st, o) + "\n";
   if (s.timeout) out += "\t\ttimeout " + *s.timeout + "\n";
   if (s.gc_interval) out += "\t\tgc-interval " + *s.gc_interval + "\n";
-  if (s.size) out += fmt::format("\t\tsize {}\n", *s.size);
-  if (s.policy) out += "\t\tpolicy " + *s.policy + "\n";
   if (s.auto_merge) out += "\t\tauto-merge\n";
-  for (auto& st : s.stmts) out += "\t\t" + print_stmt(*st, o) + "\n";
   if (s.comment) out += "\t\tcomment \"" + *s.comment + "\"\n";
   if (!s.elements.empty() && !o.terse) out += "\t\telements = " + print_set_elements(s, o) + "\n";
   out += "\t}\n";
