@@ -276,10 +276,13 @@ void Transaction::add_set(TableDecl& t, const SetDecl& decl, bool exclusive, con
 void Transaction::add_elements(TableDecl& t, SetDecl& s, std::vector<ExprPtr> elems) {
   EvalContext ctx{diags_, &t, t.family};
   if (!eval_elements(ctx, s, elems)) return;
+  if (!check_element_constraints(ctx, s, elems)) return;
   for (auto& e : elems) s.elements.push_back(std::move(e));
 }
 
 void Transaction::add_obj(TableDecl& t, const ObjDecl& decl, bool exclusive, const SourceLoc& loc) {
+  EvalContext ctx{diags_, &t, t.family};
+  if (!check_obj_constraints(ctx, decl)) return;
   for (auto& o : t.objs)
     if (o.type == decl.type && o.name == decl.name) {
       if (exclusive) diags_.error(loc, "Could not process rule: File exists");

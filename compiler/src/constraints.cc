@@ -2,6 +2,8 @@
 // side of them: what nf_tables refuses when the rule is added to a chain of a
 // given family, type and hook (the expressions' validate and init callbacks),
 // reported as nft reports a netlink error ("Could not process rule: ...").
+// Errors of an expression's init point at that expression or statement;
+// errors of the chain validation point at the whole command, as nft does.
 #include "constraints.h"
 
 #include <fmt/format.h>
@@ -56,8 +58,9 @@ Check check_exprs(EvalContext& ctx, const ChainDecl& chain, const Stmt& s, const
   Check found;
   auto visit = [&](const Expr& e) {
     if (found || e.kind != ExprKind::Selector) return;
+    // refused when the expression is created: nft points at the expression
     if (e.selector == SelectorKind::Meta && ctx.family != "bridge" && bridge_only_meta(meta_key(e)))
-      found = problem(cmd_loc, kNotSupported);
+      found = problem(e.loc, kNotSupported);
     else if (e.selector == SelectorKind::Fib && base_chain(chain) && !fib_hook_ok(chain, e))
       found = problem(cmd_loc, kNotSupported);
   };
@@ -105,8 +108,14 @@ Check check_kernel(EvalContext& ctx, const ChainDecl& chain, const Stmt& s, cons
       std::string key = meta_key(lhs);
       if (key.empty()) return std::nullopt;
       const KeyDesc* k = find_key(KeyFamily::Meta, key);
-      if (k && !(k->flags & kSettable)) return problem(cmd_loc, kNotSupported);
+      if (k && !(k->flags & kSettable)) return problem(s.loc, kNotSupported);
       if (key == "broute" && base && !hook_in(chain, {"prerouting"})) return problem(cmd_loc, kNotSupported);
+      if (key == "pkttype" && base) {  // nft_meta_set_validate
+        bool ok = ctx.family == "netdev" ? hook_in(chain, {"ingress"})
+                  : ctx.family == "arp"  ? false
+                                         : hook_in(chain, {"prerouting"});
+        if (!ok) return problem(cmd_loc, kNotSupported);
+      }
       return std::nullopt;
     }
     case StmtKind::ObjRef: {

@@ -8,6 +8,8 @@
 
 #include <nfx/grammar.h>
 
+#include <vector>
+
 #include "eval.h"
 
 namespace nfx {
@@ -18,5 +20,13 @@ namespace nfx {
 // the rule inside a table block). False if an error was reported.
 bool check_rule_constraints(EvalContext& ctx, const ChainDecl& chain, const Rule& rule,
                             const SourceLoc& cmd_loc);
+
+// Elements about to be added to `set` (already evaluated): intervals of a
+// set without auto-merge may not overlap each other or the set's elements.
+bool check_element_constraints(EvalContext& ctx, const SetDecl& set, const std::vector<ExprPtr>& elems);
+
+// Stateful object declarations: ct helper l3proto vs the table family, ct
+// timeout policy states of the protocol, ct expectation's required options.
+bool check_obj_constraints(EvalContext& ctx, const ObjDecl& obj);
 
 }  // namespace nfx

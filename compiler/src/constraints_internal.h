@@ -57,6 +57,16 @@ Check check_kernel(EvalContext& ctx, const ChainDecl& chain, const Stmt& s, cons
 
 // --- small helpers --------------------------------------------------------
 
+// The closed interval a constant key covers (a value, a range, a prefix),
+// as big-endian bytes; false for anything else (concatenations...).
+struct Interval {
+  std::vector<uint8_t> lo, hi;
+  SourceLoc loc;
+};
+bool interval_of(const Expr& k, Interval& out);
+// Strips set element wrappers (timeouts, comments) off a key.
+const Expr* unwrap_elem(const Expr* e);
+
 // The value of a typed constant as a number (low 64 bits), if it is one.
 std::optional<uint64_t> value_u64(const Expr& e);
 // Calls f on every expression of the tree (pre-order).

@@ -102,6 +102,33 @@ Check use_transport(ProtoCtx& pc, const Expr& sel, const std::string& p, const s
   return std::nullopt;
 }
 
+// A tunnel header (vxlan, geneve over udp; gre, gretap as transport):
+// nft's expr_evaluate_inner.
+Check use_tunnel(ProtoCtx& pc, const Expr& sel, const std::string& tunnel) {
+  const ProtoDesc* d = find_proto(tunnel);
+  if (!d) return std::nullopt;
+  if (d->base == PayloadBase::Transport) {  // gre, gretap: nft adds meta l4proto gre
+    if (pc.th.empty()) pc.th.push_back(tunnel);
+    return std::nullopt;
+  }
+  if (pc.th.empty()) return problem(sel.loc, "no transport protocol specified");
+  if (!find_proto_link(pc.th.back(), tunnel))
+    return problem(sel.loc, fmt::format("unexpected transport protocol {}", pc.th.back()));
+  return std::nullopt;
+}
+
+// A header inside a tunnel ("vxlan ip saddr", "gre tcp dport").
+Check use_inner(ProtoCtx& pc, const Expr& sel) {
+  if (auto c = use_tunnel(pc, sel, sel.text)) return c;
+  if (sel.path.empty()) return std::nullopt;
+  const ProtoDesc* inner = find_proto(sel.path[0]);
+  const InnerTunnelDesc* t = find_inner_tunnel(sel.text);
+  constexpr unsigned kInnerLL = 2;  // NFT_INNER_LL: the tunnel carries a link layer
+  if (inner && t && inner->base == PayloadBase::LinkLayer && !(t->flags & kInnerLL))
+    return problem(sel.loc, fmt::format("syntax error, unexpected {}", sel.path[0]));
+  return std::nullopt;
+}
+
 Check use_payload(ProtoCtx& pc, const Expr& sel) {
   const ProtoDesc* d = proto_of(sel);
   if (!d) return std::nullopt;
@@ -113,7 +140,7 @@ Check use_payload(ProtoCtx& pc, const Expr& sel) {
     case PayloadBase::Transport:
       return use_transport(pc, sel, d->name, field_of(sel));
     case PayloadBase::Inner:
-      return std::nullopt;
+      return use_tunnel(pc, sel, d->name);
   }
   return std::nullopt;
 }
@@ -130,6 +157,8 @@ Check use_selector(ProtoCtx& pc, const Expr& e, bool in_concat) {
   switch (e.selector) {
     case SelectorKind::Payload:
       return use_payload(pc, e);
+    case SelectorKind::Inner:
+      return use_inner(pc, e);
     case SelectorKind::Exthdr:
       // IPv6 extension headers need an IPv6 network header.
       if (!pc.nh.empty() && pc.nh != "ip6")

@@ -15,6 +15,16 @@ namespace nfx::constraints_detail {
 
 namespace {
 
+// nft reports some statements' errors at their keyword only ("log", "dnat").
+SourceLoc keyword_loc(const SourceLoc& loc, size_t len) {
+  SourceLoc k = loc;
+  if (k.valid() && len > 0) {
+    k.last_line = k.first_line;
+    k.last_col = k.first_col + static_cast<int>(len) - 1;
+  }
+  return k;
+}
+
 std::string opt(const Stmt& s, const char* key) {
   auto it = s.opts.find(key);
   return it == s.opts.end() ? std::string() : it->second;
@@ -27,53 +37,6 @@ bool is_string_type(const std::string& name) {
     if (dt->base == dt) break;
   }
   return false;
-}
-
-const Expr* unwrap_elem(const Expr* e) {
-  while (e && e->kind == ExprKind::SetElem && !e->kids.empty()) e = e->kids[0].get();
-  return e;
-}
-
-// --- intervals -------------------------------------------------------------
-
-using Bytes = std::vector<uint8_t>;
-
-struct Interval {
-  Bytes lo, hi;
-  SourceLoc loc;
-};
-
-bool interval_of(const Expr& k, Interval& out) {
-  switch (k.kind) {
-    case ExprKind::Value:
-      out = {k.bytes, k.bytes, k.loc};
-      return !k.bytes.empty();
-    case ExprKind::Range: {
-      if (k.kids.size() != 2 || !k.kids[0] || !k.kids[1]) return false;
-      const Expr &a = *k.kids[0], &b = *k.kids[1];
-      if (a.kind != ExprKind::Value || b.kind != ExprKind::Value || a.bytes.size() != b.bytes.size()) return false;
-      out = {a.bytes, b.bytes, k.loc};
-      return !a.bytes.empty();
-    }
-    case ExprKind::Prefix: {
-      if (k.kids.empty() || !k.kids[0] || k.kids[0]->kind != ExprKind::Value) return false;
-      const Bytes& v = k.kids[0]->bytes;
-      if (v.empty()) return false;
-      out = {v, v, k.loc};
-      unsigned len = static_cast<unsigned>(k.number);
-      for (size_t i = 0; i < v.size(); ++i) {
-        unsigned first = static_cast<unsigned>(i) * 8;
-        uint8_t mask = 0;
-        if (len >= first + 8) mask = 0xff;
-        else if (len > first) mask = static_cast<uint8_t>(0xff << (8 - (len - first)));
-        out.lo[i] = v[i] & mask;
-        out.hi[i] = v[i] | static_cast<uint8_t>(~mask);
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
 }
 
 // nft's set_overlap for the anonymous interval maps of a rule: two keys may
@@ -188,20 +151,26 @@ Check check_match(EvalContext& ctx, ProtoCtx& pc, const Stmt& s) {
 // --- log, limit, last, queue ---------------------------------------------
 
 Check check_log(const Stmt& s) {
+  const SourceLoc at = keyword_loc(s.loc, 3);
   bool group = has_opt(s, "group") || has_opt(s, "snaplen") || has_opt(s, "queue-threshold");
   if (group) {
-    if (has_opt(s, "level")) return problem(s.loc, "level and group are mutually exclusive");
-    if (!s.flags.empty()) return problem(s.loc, "flags and group are mutually exclusive");
+    if (has_opt(s, "level")) return problem(at, "level and group are mutually exclusive");
+    if (!s.flags.empty()) return problem(at, "flags and group are mutually exclusive");
   }
   if (opt(s, "level") == "audit" && (s.opts.size() > 1 || !s.flags.empty()))
-    return problem(s.loc, "log level audit doesn't support any further options");
-  if (has_opt(s, "prefix") && opt(s, "prefix").size() >= 128) return problem(s.loc, "log prefix is too long");
+    return problem(at, "log level audit doesn't support any further options");
+  if (has_opt(s, "prefix") && opt(s, "prefix").size() >= 128) return problem(at, "log prefix is too long");
   return std::nullopt;
 }
 
 Check check_limit(const Stmt& s) {
+  const std::string unit = opt(s, "unit");
+  bool byte_rate = unit.find("bytes") != std::string::npos;
+  if (byte_rate) {  // nft's data units: bytes, kbytes, mbytes
+    std::string data = unit.substr(0, unit.find('/'));
+    if (data != "bytes" && data != "kbytes" && data != "mbytes") return problem(s.loc, "Wrong rate format");
+  }
   if (!has_opt(s, "burst")) return std::nullopt;
-  bool byte_rate = opt(s, "unit").find("bytes") != std::string::npos;
   std::string burst = opt(s, "burst_unit");
   bool byte_burst = burst.find("bytes") != std::string::npos;
   if (!byte_rate && burst != "packets")
@@ -417,8 +386,9 @@ void split_target(const Stmt& s, const Expr*& addr, const Expr*& port) {
 
 Check check_nat(EvalContext& ctx, ProtoCtx& pc, const Stmt& s) {
   const std::string& table_fam = pc.family;
+  const SourceLoc at = keyword_loc(s.loc, s.name.size());
   if (table_fam != "ip" && table_fam != "ip6" && table_fam != "inet")
-    return problem(s.loc, "NAT is only supported for IPv4/IPv6");
+    return problem(at, "NAT is only supported for IPv4/IPv6");
   const Expr *addr = nullptr, *port = nullptr;
   split_target(s, addr, port);
   std::string fam = opt(s, "family");
@@ -432,13 +402,13 @@ Check check_nat(EvalContext& ctx, ProtoCtx& pc, const Stmt& s) {
     if (is_concat_map(ctx, addr) || has_opt(s, "addr_port")) {
       if (fam.empty()) fam = infer_family(addr);
       if (fam.empty())
-        return problem(s.loc, fmt::format("specify `{0} ip' or '{0} ip6' in {1} table to disambiguate", s.name,
+        return problem(at, fmt::format("specify `{0} ip' or '{0} ip6' in {1} table to disambiguate", s.name,
                                           table_fam));
       if (pc.th.empty() && !map_key_has_th(addr)) return problem(addr->loc, kNoTransport);
       return std::nullopt;
     }
     if (fam.empty()) fam = infer_family(addr);
-    if (fam.empty()) return problem(addr->loc, kInetNeedsFamily);
+    if (fam.empty()) return problem(at, kInetNeedsFamily);
   }
   if (port && pc.th.empty() && !map_key_has_th(addr)) return problem(port->loc, kNoTransport);
   return std::nullopt;
@@ -462,6 +432,44 @@ Check check_tproxy(ProtoCtx& pc, const Stmt& s) {
 }
 
 }  // namespace
+
+const Expr* unwrap_elem(const Expr* e) {
+  while (e && e->kind == ExprKind::SetElem && !e->kids.empty()) e = e->kids[0].get();
+  return e;
+}
+
+bool interval_of(const Expr& k, Interval& out) {
+  switch (k.kind) {
+    case ExprKind::Value:
+      out = {k.bytes, k.bytes, k.loc};
+      return !k.bytes.empty();
+    case ExprKind::Range: {
+      if (k.kids.size() != 2 || !k.kids[0] || !k.kids[1]) return false;
+      const Expr &a = *k.kids[0], &b = *k.kids[1];
+      if (a.kind != ExprKind::Value || b.kind != ExprKind::Value || a.bytes.size() != b.bytes.size()) return false;
+      out = {a.bytes, b.bytes, k.loc};
+      return !a.bytes.empty();
+    }
+    case ExprKind::Prefix: {
+      if (k.kids.empty() || !k.kids[0] || k.kids[0]->kind != ExprKind::Value) return false;
+      const std::vector<uint8_t>& v = k.kids[0]->bytes;
+      if (v.empty()) return false;
+      out = {v, v, k.loc};
+      unsigned len = static_cast<unsigned>(k.number);
+      for (size_t i = 0; i < v.size(); ++i) {
+        unsigned first = static_cast<unsigned>(i) * 8;
+        uint8_t mask = 0;
+        if (len >= first + 8) mask = 0xff;
+        else if (len > first) mask = static_cast<uint8_t>(0xff << (8 - (len - first)));
+        out.lo[i] = v[i] & mask;
+        out.hi[i] = v[i] | static_cast<uint8_t>(~mask);
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 bool is_terminal_stmt(const Stmt& s) {
   switch (s.kind) {

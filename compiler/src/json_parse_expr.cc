@@ -283,7 +283,9 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     }
     if (!get_string(v, "protocol", s1, ctx) || !get_string(v, "field", s2, ctx)) return nullptr;
     std::string tunnel;
-    if (get_string(v, "tunnel", tunnel, ctx, false)) return sel(SelectorKind::Inner, ctx, tunnel, {s1, s2});
+    // the tunnel's own header ("geneve vni") names the tunnel twice
+    if (get_string(v, "tunnel", tunnel, ctx, false) && tunnel != s1)
+      return sel(SelectorKind::Inner, ctx, tunnel, {s1, s2});
     return sel(SelectorKind::Payload, ctx, s1, {s2});
   }
   if (key == "exthdr") {
@@ -298,6 +300,8 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     if (k == SelectorKind::TcpOption && member(v, "base")) {
       if (!get_int(v, "base", n1, ctx) || !get_int(v, "offset", n2, ctx) || !get_int(v, "len", n3, ctx))
         return nullptr;
+      // kind only (offset 0, length 8) is a presence test: "tcp option 255 exists"
+      if (n2 == 0 && n3 == 8) return sel(k, ctx, fam, {std::to_string(n1)});
       auto e = sel(k, ctx, fam, {"@"});
       e->args = {n1, n2, n3};
       return e;
@@ -847,7 +851,20 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
         }
         s->opts[k] = int_text(x);
       } else if (k == "flags") {
-        s->flags = string_list(&x, ctx, "log flags");
+        // the text form joins the tcp flags: "tcp sequence,options"
+        std::string tcp;
+        for (auto& f : string_list(&x, ctx, "log flags")) {
+          if (f.rfind("tcp ", 0) == 0) {
+            tcp += (tcp.empty() ? "tcp " : ",") + f.substr(4);
+            continue;
+          }
+          if (!tcp.empty()) {
+            s->flags.push_back(tcp);
+            tcp.clear();
+          }
+          s->flags.push_back(f);
+        }
+        if (!tcp.empty()) s->flags.push_back(tcp);
       } else {
         ctx.error(fmt::format("Unknown log property '{}'", k));
         return nullptr;
@@ -892,6 +909,8 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
       if (tf == "prefix") s->opts["prefix"] = "1";
       else if (tf == "interval") s->opts["interval"] = "1";
     }
+    if (s->opts.count("prefix"))  // implied by the prefix mapping; not written in nft's text
+      std::erase(s->flags, std::string("netmap"));
     return ctx.ok ? s : nullptr;
   }
   if (key == "tproxy") {

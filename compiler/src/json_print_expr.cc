@@ -61,7 +61,7 @@ json one_value_json(const Datatype& dt, const Value& v, const PrintOptions& o) {
       return 0;
     }
     if (n == "boolean") return !v.is_zero();
-    if (n == "time") return v.to_u64() / 1000;
+    if (d == find_datatype("time")) return v.to_u64() / 1000;  // relative time, in seconds
     if (n == "string") return strip_quotes(print_value(*d, v, o));
     if (n == "verdict") return print_value(*d, v, o);
     if (n == "inet_proto" || n == "ct_label" || n == "realm" || n == "devgroup") {
@@ -115,7 +115,7 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
   const auto& p = e.path;
   switch (e.selector) {
     case SelectorKind::Payload:
-      if (e.text == "vxlan" || e.text == "geneve" || e.text == "gre" || e.text == "gretap")
+      if (e.text == "vxlan" || e.text == "geneve")  // headers nft reaches through the inner expression
         return {{"payload", {{"tunnel", e.text}, {"protocol", e.text}, {"field", p.at(0)}}}};
       return {{"payload", {{"protocol", e.text}, {"field", p.at(0)}}}};
     case SelectorKind::Inner:
@@ -157,7 +157,7 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
       return {{e.selector == SelectorKind::IpOption ? "ip option" : "sctp chunk", root}};
     }
     case SelectorKind::Meta:
-      return {{"meta", {{"key", p.at(0)}}}};
+      return {{"meta", {{"key", p.at(0) == "secpath" ? "ipsec" : p.at(0)}}}};  // nft's token for secpath
     case SelectorKind::Ct: {
       json root;
       // nft's template token: "ip saddr" for ct original ip saddr
@@ -314,12 +314,45 @@ json expr_json(const Expr& e, PrintCtx& ctx) {
       const Expr* left = &l;
       const Expr* right = &r;
       json jleft;
+      // "tcp flags fin,syn / fin,syn,ack" reads as the list fin | (syn / fin) | syn | ack
+      const Expr* mask_at = nullptr;
+      if (r.kind == ExprKind::List)
+        for (auto& k : r.kids)
+          if (k->kind == ExprKind::Prefix && k->kids.size() == 2 && k->kids[1]->kind != ExprKind::Number)
+            mask_at = k.get();
+      if (mask_at) {
+        json value = json::array(), mask = json::array();
+        bool after = false;
+        auto add = [&](json& to, json j) {
+          if (j.is_object() && j.size() == 1 && j.contains("|"))
+            for (auto& x : j["|"]) to.push_back(x);
+          else if (j.is_array())
+            for (auto& x : j) to.push_back(x);
+          else
+            to.push_back(std::move(j));
+        };
+        for (auto& k : r.kids) {
+          if (k.get() == mask_at) {
+            add(value, expr_json(*k->kids[0], ctx));
+            add(mask, expr_json(*k->kids[1], ctx));
+            after = true;
+          } else {
+            add(after ? mask : value, expr_json(*k, ctx));
+          }
+        }
+        auto one_or_or = [](json a) { return a.size() == 1 ? a[0] : json{{"|", a}}; };
+        json m;
+        m["op"] = rel_op_name(e.rel);
+        m["left"] = json{{"&", json::array({expr_json(l, ctx), one_or_or(mask)})}};
+        m["right"] = one_or_or(value);
+        return {{"match", m}};
+      }
       // "tcp flags syn / syn,ack" is a masked compare
       if (r.kind == ExprKind::Prefix && r.kids.size() == 2 && r.kids[1]->kind != ExprKind::Number) {
         json arr = json::array();
         arr.push_back(expr_json(l, ctx));
         arr.push_back(expr_json(*r.kids[1], ctx));
-        if (arr[1].is_array()) arr[1] = json{{"|", arr[1]}};
+        if (arr[1].is_array()) arr[1] = arr[1].size() == 1 ? arr[1][0] : json{{"|", arr[1]}};
         jleft = json{{"&", arr}};
         right = r.kids[0].get();
       } else {

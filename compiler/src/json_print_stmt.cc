@@ -169,7 +169,13 @@ json reject_json(const Stmt& s, PrintCtx& ctx, const Rule* rule) {
     code = "port-unreachable";
   }
   r["type"] = type;
-  r["expr"] = number_or_text(code);
+  // codes given as numbers list by name
+  json jcode = code;
+  if (const Datatype* dt = find_datatype("reject_" + type + "_code")) {
+    ParseResult pr = parse_value(*dt, code, dt->bits);
+    jcode = pr.value ? json(print_value(*dt, *pr.value, ctx.opts)) : number_or_text(code);
+  }
+  r["expr"] = jcode;
   return {{"reject", r}};
 }
 
@@ -185,8 +191,12 @@ json nat_json(const Stmt& s, PrintCtx& ctx) {
       n["addr"] = expr_json(t, ctx);
     }
   }
+  // nft's bit order; a prefix mapping is a netmap
   std::vector<std::string> flags;
-  for (auto& f : s.flags) flags.push_back(f);
+  for (const char* f : {"random", "fully-random", "persistent", "netmap"})
+    if (std::find(s.flags.begin(), s.flags.end(), f) != s.flags.end() ||
+        (std::string_view(f) == "netmap" && s.opts.count("prefix")))
+      flags.push_back(f);
   if (!flags.empty()) n["flags"] = flags_json(flags);
   if (s.opts.count("prefix")) n["type_flags"] = json::array({"prefix"});
   if (n.empty()) return {{s.name, nullptr}};
@@ -297,7 +307,7 @@ json stmt_json_in_rule(const Stmt& s, PrintCtx& ctx, const Rule* rule) {
     }
     case StmtKind::Tproxy: {
       json t = json::object();
-      if (s.opts.count("family")) t["family"] = opt(s, "family");
+      if (s.opts.count("family") && ctx.family == "inet") t["family"] = opt(s, "family");
       const Expr& e = *s.exprs.at(0);
       if (e.kind == ExprKind::Mapping && e.text == "port") {
         if (e.kids[0]) t["addr"] = expr_json(*e.kids[0], ctx);

@@ -61,6 +61,11 @@ void Driver::advance(int len) {
   col_ += len;
 }
 
+void Driver::retreat(int len) {
+  col_ -= len;
+  loc_.last_col -= len;
+}
+
 void Driver::step() {}
 
 void Driver::newline() {
@@ -174,7 +179,20 @@ void Driver::take_option(ObjDecl& obj) {
 
 void Driver::policy_item(const std::string& key, const std::string& value) {
   if (!policy_text_.empty()) policy_text_ += ", ";
-  policy_text_ += key + ": " + value;
+  policy_text_ += key + " : " + value;
+}
+
+void Driver::log_arg(Stmt& s) {
+  for (auto& [k, v] : opts_) s.opts[k] = v;
+  opts_.clear();
+  for (auto& f : flags_) s.flags.push_back(f);
+  flags_.clear();
+}
+
+void Driver::queue_arg(Stmt& s) {
+  if (inner_expr_) s.exprs = {std::exchange(inner_expr_, nullptr)};
+  for (auto& f : flags_) s.flags.push_back(f);
+  flags_.clear();
 }
 
 ExprPtr Driver::wrap_elem(ExprPtr key) {

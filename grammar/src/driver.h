@@ -28,6 +28,7 @@ class Driver {
 
   // --- used by the scanner
   void advance(int len);  // the token just matched spans len more columns
+  void retreat(int len);  // the scanner gave back the last len characters (yyless)
   void step();            // whitespace: nothing to report
   void newline();
   const SourceLoc& loc() const { return loc_; }
@@ -59,6 +60,9 @@ class Driver {
   std::string elem_timeout_;
 
   // statement scratch
+  void log_arg(Stmt& s);    // moves the last log argument (opts_, flags_) into s
+  void queue_arg(Stmt& s);  // moves the last queue argument (inner_expr_, flags_) into s
+  ExprPtr inner_expr_;
   std::map<std::string, std::string> opts_;
   std::vector<std::string> flags_;
   std::vector<std::shared_ptr<Stmt>> inner_;

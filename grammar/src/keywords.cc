@@ -24,3 +24,45 @@ Parser::symbol_type keyword_or_string(const std::string& word, const SourceLoc& 
 }
 
 }  // namespace nfx
+
+#include <arpa/inet.h>
+
+#include <cctype>
+
+namespace nfx {
+
+bool is_ipv6(const std::string& text) {
+  in6_addr a{};
+  return inet_pton(AF_INET6, text.c_str(), &a) == 1;
+}
+
+namespace {
+// groups of 1..maxdigits hex digits separated by ':', exactly `groups` of them
+bool hex_groups(const std::string& s, int groups, int maxdigits) {
+  int n = 0, digits = 0;
+  for (char c : s) {
+    if (c == ':') {
+      if (digits == 0) return false;
+      ++n;
+      digits = 0;
+    } else if (std::isxdigit(static_cast<unsigned char>(c))) {
+      if (++digits > maxdigits) return false;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0 && n + 1 == groups;
+}
+}  // namespace
+
+int address_prefix(const char* text, int len) {
+  for (int n = len; n > 0; --n) {
+    // an address ends where a word would not go on
+    if (n < len && std::isalnum(static_cast<unsigned char>(text[n]))) continue;
+    std::string s(text, n);
+    if (is_ipv6(s) || hex_groups(s, 6, 2) || hex_groups(s, 2, 4)) return n;
+  }
+  return 0;
+}
+
+}  // namespace nfx

@@ -59,6 +59,7 @@ class Diagnostics {
 
 struct Expr;
 using ExprPtr = std::shared_ptr<Expr>;
+struct ChainDecl;
 
 enum class ExprKind {
   Symbol,     // bare word: ssh, echo-request, established, eth0, a hostname
@@ -138,6 +139,9 @@ struct Expr {
     std::optional<std::string> timeout, expires, comment;
     std::vector<std::string> stmts;  // counter / quota / limit as printed
   } elem;
+
+  // Verdict jump/goto { rules }: the anonymous chain (no name, no hook), or null
+  std::shared_ptr<ChainDecl> chain;
 
   // Filled by semantic analysis: the datatype name and typed bytes.
   std::string dtype;
