@@ -174,13 +174,14 @@ void Transaction::add_table(const Command& cmd, const TableDecl& decl, bool excl
   }
   if (!decl.flags.empty()) t->flags = decl.flags;
   if (decl.comment) t->comment = decl.comment;
-  // nft expands a table block into: objects, chains, sets, flowtables, then rules
-  for (auto& o : decl.objs) add_obj(*t, o, false, o.loc);
+  // nft expands a table block into: chains, objects, sets, flowtables, then
+  // rules; the kernel numbers them in that order (`nft -a list ruleset`).
   for (auto& c : decl.chains) {
     ChainDecl shell = c;
     shell.rules.clear();
     add_chain(*t, shell, false, c.loc);
   }
+  for (auto& o : decl.objs) add_obj(*t, o, false, o.loc);
   for (auto& s : decl.sets) add_set(*t, s, false, s.loc);
   for (auto& f : decl.flowtables) add_flowtable(*t, f, false, f.loc);
   for (auto& c : decl.chains) {
@@ -214,10 +215,37 @@ void Transaction::add_chain(TableDecl& t, const ChainDecl& decl, bool exclusive,
   for (auto& r : decl.rules) add_rule(t, *c, clone(r), nullptr);
 }
 
+namespace {
+
+// Anonymous sets the kernel creates for a rule: set lookups of more than one
+// element and every literal map or verdict map.
+uint64_t count_anonymous_sets(const Expr& e) {
+  uint64_t n = 0;
+  if (e.kind == ExprKind::Relational && e.kids.size() == 2 && e.kids[1] && e.kids[1]->kind == ExprKind::Set &&
+      e.kids[1]->kids.size() > 1)
+    n++;
+  if (e.kind == ExprKind::Map && e.kids.size() == 2 && e.kids[1] && e.kids[1]->kind == ExprKind::Set) n++;
+  for (const auto& k : e.kids)
+    if (k) n += count_anonymous_sets(*k);
+  return n;
+}
+
+uint64_t count_anonymous_sets(const Rule& rule) {
+  uint64_t n = 0;
+  for (const auto& s : rule.stmts)
+    for (const auto& e : s->exprs)
+      if (e) n += count_anonymous_sets(*e);
+  return n;
+}
+
+}  // namespace
+
 void Transaction::add_rule(TableDecl& t, ChainDecl& c, Rule rule, const Command* cmd) {
   EvalContext ctx{diags_, &t, t.family};
   if (!eval_rule(ctx, rule)) return;
   if (!check_rule_constraints(ctx, c, rule, cmd ? cmd->loc : rule.loc)) return;
+  // Each anonymous set or map the rule creates takes a handle first.
+  t.next_handle += count_anonymous_sets(rule);
   rule.handle = t.next_handle++;
   auto& rules = c.rules;
   if (!cmd) { rules.push_back(std::move(rule)); return; }

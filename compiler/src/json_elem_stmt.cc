@@ -86,6 +86,7 @@ StmtPtr elem_stmt_from_text(const std::string& text) {
   return nullptr;
 }
 
+// Must produce what grammar/parser.y.in's elem_stmt_text keeps for the same statement.
 std::optional<std::string> elem_stmt_to_text(const Stmt& s) {
   switch (s.kind) {
     case StmtKind::Counter:
@@ -105,11 +106,8 @@ std::optional<std::string> elem_stmt_to_text(const Stmt& s) {
       if (s.opts.count("over")) out += "over ";
       std::string unit = opt(s, "unit");
       out += opt(s, "rate") + (unit.find('/') != std::string::npos ? " " : "/") + unit;
-      if (s.opts.count("burst")) {
-        std::string bu = opt(s, "burst_unit", "packets");
-        if (!(bu == "packets" && opt(s, "burst") == "5") && opt(s, "burst") != "0")
-          out += " burst " + opt(s, "burst") + " " + bu;
-      }
+      if (s.opts.count("burst") && opt(s, "burst") != "0")
+        out += " burst " + opt(s, "burst") + " " + opt(s, "burst_unit", "packets");
       return out;
     }
     case StmtKind::Match:

@@ -80,5 +80,8 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx);
 ExprPtr parse_selector(const json& j, ParseCtx& ctx);
 
 std::string json_brief(const json& j);  // short rendering for messages
+// Reports the first property of `obj` not in `allowed` ("Unknown property
+// 'x' in chain"); false then.
+bool only_keys(const json& obj, std::initializer_list<const char*> allowed, const char* what, ParseCtx& ctx);
 
 }  // namespace nfx::jsonio

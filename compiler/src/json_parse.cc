@@ -151,18 +151,19 @@ class Reader {
 };
 
 void Reader::command(const json& item, size_t index) {
+  ctx_.where = fmt::format("nftables[{}]", index);
   if (!item.is_object() || item.size() != 1) {
-    ctx_.error(fmt::format("nftables[{}]: expected an object with one command, got '{}'", index, json_brief(item)));
+    ctx_.error(fmt::format("expected an object with one command, got '{}'", json_brief(item)));
     return;
   }
   const std::string& key = item.begin().key();
   const json& body = item.begin().value();
-  ctx_.where = fmt::format("nftables[{}]", index);
   static const std::map<std::string, Verb> verbs = {
       {"add", Verb::Add},         {"create", Verb::Create}, {"insert", Verb::Insert}, {"replace", Verb::Replace},
       {"delete", Verb::Delete},   {"destroy", Verb::Destroy}, {"flush", Verb::Flush}, {"rename", Verb::Rename},
       {"reset", Verb::Reset},     {"list", Verb::List}};
   if (key == "metainfo") {
+    if (!only_keys(body, {"version", "release_name", "json_schema_version"}, "metainfo", ctx_)) return;
     if (const json* v = member(body, "json_schema_version")) {
       if (!v->is_number_integer() || v->get<int64_t>() > 1)
         ctx_.error(fmt::format("Schema version {} not supported", json_brief(*v)));
@@ -172,8 +173,7 @@ void Reader::command(const json& item, size_t index) {
   auto vit = verbs.find(key);
   if (vit != verbs.end()) {
     if (!body.is_object() || body.size() != 1) {
-      ctx_.error(fmt::format("nftables[{}]: '{}' needs an object with one property, got '{}'", index, key,
-                             json_brief(body)));
+      ctx_.error(fmt::format("'{}' needs an object with one property, got '{}'", key, json_brief(body)));
       return;
     }
     object(vit->second, body.begin().key(), body.begin().value());
@@ -230,6 +230,7 @@ bool Reader::object(Verb verb, const std::string& what, const json& body) {
 }
 
 bool Reader::table(Command& cmd, const json& b) {
+  if (!only_keys(b, {"family", "name", "handle", "flags", "comment"}, "table", ctx_)) return false;
   cmd.what = ObjKind::Table;
   if (!family(cmd, b)) return false;
   std::string name;
@@ -249,6 +250,8 @@ bool Reader::table(Command& cmd, const json& b) {
 }
 
 bool Reader::chain(Command& cmd, const json& b) {
+  if (!only_keys(b, {"family", "table", "name", "newname", "handle", "type", "hook", "prio", "dev", "policy", "comment"}, "chain", ctx_))
+    return false;
   cmd.what = ObjKind::Chain;
   if (!family(cmd, b) || !get_string(b, "table", cmd.table, ctx_)) return false;
   bool by_handle = (cmd.verb == Verb::Delete || cmd.verb == Verb::Destroy) && member(b, "handle");
@@ -285,6 +288,7 @@ bool Reader::chain(Command& cmd, const json& b) {
 }
 
 bool Reader::rule(Command& cmd, const json& b) {
+  if (!only_keys(b, {"family", "table", "chain", "expr", "handle", "index", "comment"}, "rule", ctx_)) return false;
   cmd.what = ObjKind::Rule;
   if (!family(cmd, b) || !get_string(b, "table", cmd.table, ctx_) || !get_string(b, "chain", cmd.chain, ctx_))
     return false;
@@ -340,6 +344,8 @@ bool Reader::elements(const json& v, std::vector<ExprPtr>& out, bool objmap) {
 }
 
 bool Reader::set(Command& cmd, const json& b, bool is_map) {
+  if (!only_keys(b, {"family", "table", "name", "handle", "type", "map", "policy", "flags", "elem", "timeout", "gc-interval", "size", "comment", "stmt", "auto-merge"}, is_map ? "map" : "set", ctx_))
+    return false;
   cmd.what = is_map ? ObjKind::Map : ObjKind::Set;
   if (!family(cmd, b) || !get_string(b, "table", cmd.table, ctx_)) return false;
   bool by_handle = (cmd.verb == Verb::Delete || cmd.verb == Verb::Destroy) && member(b, "handle");
@@ -435,6 +441,7 @@ bool Reader::set(Command& cmd, const json& b, bool is_map) {
 }
 
 bool Reader::element(Command& cmd, const json& b) {
+  if (!only_keys(b, {"family", "table", "name", "elem"}, "element", ctx_)) return false;
   cmd.what = ObjKind::Element;
   if (!family(cmd, b) || !get_string(b, "table", cmd.table, ctx_) || !get_string(b, "name", cmd.set, ctx_))
     return false;
@@ -453,6 +460,27 @@ bool Reader::obj(Command& cmd, const std::string& type, const json& b) {
   bool by_handle = (cmd.verb == Verb::Delete || cmd.verb == Verb::Destroy) && member(b, "handle");
   if (!get_string(b, "name", cmd.name, ctx_, !by_handle) && !ctx_.ok) return false;
   if (by_handle) cmd.handle = get_uint(b, "handle", ctx_);
+  static const std::map<std::string, std::vector<const char*>> extra = {
+      {"counter", {"packets", "bytes"}},
+      {"quota", {"bytes", "used", "inv"}},
+      {"limit", {"rate", "per", "burst", "rate_unit", "burst_unit", "inv"}},
+      {"ct helper", {"type", "protocol", "l3proto"}},
+      {"ct timeout", {"protocol", "l3proto", "policy"}},
+      {"ct expectation", {"protocol", "dport", "timeout", "size", "l3proto"}},
+      {"secmark", {"context"}},
+      {"synproxy", {"mss", "wscale", "flags"}},
+  };
+  for (auto& [k, v] : b.items()) {
+    static const std::set<std::string> common = {"family", "table", "name", "handle", "comment"};
+    auto it = extra.find(type);
+    bool known = common.count(k) > 0;
+    if (it != extra.end())
+      for (const char* a : it->second) known |= k == a;
+    if (!known) {
+      ctx_.error(fmt::format("Unknown property '{}' in {}", k, type));
+      return false;
+    }
+  }
   ObjDecl o;
   o.loc = ctx_.loc;
   o.type = type;
@@ -537,6 +565,8 @@ bool Reader::obj(Command& cmd, const std::string& type, const json& b) {
 }
 
 bool Reader::flowtable(Command& cmd, const json& b) {
+  if (!only_keys(b, {"family", "table", "name", "handle", "hook", "prio", "dev", "flags", "comment"}, "flowtable", ctx_))
+    return false;
   cmd.what = ObjKind::Flowtable;
   if (!family(cmd, b) || !get_string(b, "table", cmd.table, ctx_)) return false;
   bool by_handle = (cmd.verb == Verb::Delete || cmd.verb == Verb::Destroy) && member(b, "handle");

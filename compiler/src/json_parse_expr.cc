@@ -22,6 +22,19 @@ std::string json_brief(const json& j) {
   return s;
 }
 
+bool only_keys(const json& obj, std::initializer_list<const char*> allowed, const char* what, ParseCtx& ctx) {
+  if (!obj.is_object()) return true;
+  for (auto& [k, v] : obj.items()) {
+    bool known = false;
+    for (const char* a : allowed) known |= k == a;
+    if (!known) {
+      ctx.error(fmt::format("Unknown property '{}' in {}", k, what));
+      return false;
+    }
+  }
+  return true;
+}
+
 namespace {
 
 ExprPtr E(ExprKind k, ParseCtx& ctx, std::string text = {}) { return make_expr(k, ctx.loc, std::move(text)); }
@@ -269,6 +282,7 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
   std::string s1, s2;
   int64_t n1 = 0, n2 = 0, n3 = 0;
   if (key == "payload") {
+    if (!only_keys(v, {"protocol", "field", "tunnel", "base", "offset", "len"}, "payload", ctx)) return nullptr;
     if (member(v, "base")) {
       if (!get_string(v, "base", s1, ctx) || !get_int(v, "offset", n1, ctx) || !get_int(v, "len", n2, ctx))
         return nullptr;
@@ -289,6 +303,7 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     return sel(SelectorKind::Payload, ctx, s1, {s2});
   }
   if (key == "exthdr") {
+    if (!only_keys(v, {"name", "field", "offset"}, "exthdr", ctx)) return nullptr;
     if (!get_string(v, "name", s1, ctx)) return nullptr;
     if (get_string(v, "field", s2, ctx, false)) return sel(SelectorKind::Exthdr, ctx, s1, {s2});
     return sel(SelectorKind::Exthdr, ctx, "exthdr", {s1});
@@ -311,10 +326,12 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     return sel(k, ctx, fam, {s1});
   }
   if (key == "meta") {
+    if (!only_keys(v, {"key"}, "meta", ctx)) return nullptr;
     if (!get_string(v, "key", s1, ctx)) return nullptr;
     return sel(SelectorKind::Meta, ctx, "meta", {s1});
   }
   if (key == "ct") {
+    if (!only_keys(v, {"key", "dir", "family"}, "ct", ctx)) return nullptr;
     if (!get_string(v, "key", s1, ctx)) return nullptr;
     std::vector<std::string> path;
     if (get_string(v, "dir", s2, ctx, false)) path.push_back(s2);
@@ -330,11 +347,13 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     return sel(SelectorKind::Ct, ctx, "ct", path);
   }
   if (key == "rt") {
+    if (!only_keys(v, {"key", "family"}, "rt", ctx)) return nullptr;
     if (!get_string(v, "key", s1, ctx)) return nullptr;
     if (get_string(v, "family", s2, ctx, false)) return sel(SelectorKind::Rt, ctx, "rt", {s2, s1});
     return sel(SelectorKind::Rt, ctx, "rt", {s1});
   }
   if (key == "fib") {
+    if (!only_keys(v, {"result", "flags"}, "fib", ctx)) return nullptr;
     if (!get_string(v, "result", s1, ctx)) return nullptr;
     std::vector<std::string> path = string_list(member(v, "flags"), ctx, "fib flags");
     path.push_back(s1);
@@ -352,6 +371,7 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     return sel(SelectorKind::Osf, ctx, "osf", {s1});
   }
   if (key == "ipsec") {
+    if (!only_keys(v, {"key", "dir", "family", "spnum"}, "ipsec", ctx)) return nullptr;
     if (!get_string(v, "key", s1, ctx) || !get_string(v, "dir", s2, ctx)) return nullptr;
     std::vector<std::string> path{s2};
     std::string fam;
@@ -362,6 +382,7 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     return e;
   }
   if (key == "numgen") {
+    if (!only_keys(v, {"mode", "mod", "offset"}, "numgen", ctx)) return nullptr;
     if (!get_string(v, "mode", s1, ctx) || !get_int(v, "mod", n1, ctx)) return nullptr;
     get_int(v, "offset", n2, ctx, false);
     auto e = sel(SelectorKind::Numgen, ctx, "numgen", {s1});
@@ -369,6 +390,7 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
     return e;
   }
   if (key == "jhash" || key == "symhash") {
+    if (!only_keys(v, {"mod", "seed", "offset", "expr"}, "hash", ctx)) return nullptr;
     if (!get_int(v, "mod", n1, ctx)) return nullptr;
     bool has_seed = get_int(v, "seed", n2, ctx, false);
     get_int(v, "offset", n3, ctx, false);
@@ -494,6 +516,9 @@ ExprPtr parse_elem(const json& j, ParseCtx& ctx, bool is_objmap) {
   }
   if (j.is_object() && j.size() == 1 && j.contains("elem")) {
     const json& el = j["elem"];
+    if (!only_keys(el, {"val", "timeout", "expires", "comment", "counter", "quota", "limit", "last", "ct count"},
+                   "set element", ctx))
+      return nullptr;
     const json* val = member(el, "val");
     if (!val) {
       ctx.error(fmt::format("Set element needs 'val': '{}'", json_brief(el)));
@@ -621,6 +646,8 @@ bool nat_target(const json& v, Stmt& s, ParseCtx& ctx) {
 
 StmtPtr set_stmt(const std::string& key, const json& v, ParseCtx& ctx) {
   bool is_map = key == "map";
+  if (!only_keys(v, {"op", "elem", "data", "set", "map", "stmt"}, is_map ? "map statement" : "set statement", ctx))
+    return nullptr;
   std::string op, name;
   if (!get_string(v, "op", op, ctx) || !get_string(v, is_map ? "map" : "set", name, ctx)) return nullptr;
   if (op != "add" && op != "update" && op != "delete") {
@@ -695,6 +722,7 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
   if (!single_key(j, key, pv, ctx, "statement")) return nullptr;
   const json& v = *pv;
   if (key == "match") {
+    if (!only_keys(v, {"op", "left", "right"}, "match", ctx)) return nullptr;
     std::string op = "==";
     if (member(v, "op") && !get_string(v, "op", op, ctx)) return nullptr;
     const json* l = member(v, "left");
@@ -814,6 +842,7 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
     return s;
   }
   if (key == "mangle") {
+    if (!only_keys(v, {"key", "value"}, "mangle", ctx)) return nullptr;
     const json* k = member(v, "key");
     const json* val = member(v, "value");
     if (!k || !val) {
@@ -897,6 +926,7 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
     return s;
   }
   if (key == "snat" || key == "dnat" || key == "masquerade" || key == "redirect") {
+    if (!only_keys(v, {"family", "addr", "port", "flags", "type_flags"}, "nat statement", ctx)) return nullptr;
     auto s = S(StmtKind::Nat, ctx, key);
     if (v.is_null()) return s;
     if (!v.is_object()) {
@@ -926,6 +956,7 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx) {
     return s;
   }
   if (key == "queue") {
+    if (!only_keys(v, {"num", "flags"}, "queue", ctx)) return nullptr;
     auto s = S(StmtKind::Queue, ctx);
     if (v.is_null()) return s;
     if (const json* n = member(v, "num")) {

@@ -100,6 +100,29 @@ std::vector<std::string> in_order(const std::vector<std::string>& flags, std::in
   return out;
 }
 
+// The element's key value (leftmost constant), or null for concatenations.
+const Expr* element_key(const Expr* e) {
+  while (e && e->kind != ExprKind::Value) {
+    if (e->kind == ExprKind::Concat || e->kids.empty()) return nullptr;
+    e = e->kids[0].get();
+  }
+  return e;
+}
+
+// Elements in the order the kernel lists them: interval sets and keys of up
+// to 16 bits (the bitmap backend) come back sorted by value; hashed sets are
+// listed as written.
+std::vector<ExprPtr> in_kernel_order(const std::vector<ExprPtr>& elems, bool interval) {
+  std::vector<ExprPtr> out = elems;
+  for (const auto& e : out) {
+    const Expr* k = element_key(e.get());
+    if (!k || (!interval && k->bits > 16) || k->bytes.size() != element_key(out[0].get())->bytes.size()) return out;
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ExprPtr& a, const ExprPtr& b) { return element_key(a.get())->bytes < element_key(b.get())->bytes; });
+  return out;
+}
+
 bool is_flag_type(const std::string& dtype) {
   for (const Datatype* d = find_datatype(dtype); d; d = d->base)
     if (d->is_bitmask) return true;
@@ -179,7 +202,7 @@ std::string print_expr(const Expr& e, const PrintOptions& o) {
     }
     case ExprKind::Set: {
       std::vector<std::string> parts;
-      for (auto& k : e.kids) parts.push_back(print_expr(*k, o));
+      for (auto& k : in_kernel_order(e.kids, false)) parts.push_back(print_expr(*k, o));
       return parts.empty() ? "{ }" : "{ " + join(parts, ", ") + " }";
     }
     case ExprKind::SetRef: return "@" + e.text;
@@ -351,9 +374,11 @@ std::string print_set_elements(const SetDecl& set, const PrintOptions& o) {
   if (!is_map && five.count(key_type)) per_line = 5;
   if (!is_map && two.count(key_type)) per_line = 2;
   std::string out = "{ ";
-  for (size_t i = 0; i < set.elements.size(); ++i) {
+  bool interval = std::find(set.flags.begin(), set.flags.end(), "interval") != set.flags.end();
+  auto elements = in_kernel_order(set.elements, interval);
+  for (size_t i = 0; i < elements.size(); ++i) {
     if (i) out += (i % per_line == 0) ? ",\n\t\t\t     " : ", ";
-    out += print_expr(*set.elements[i], o);
+    out += print_expr(*elements[i], o);
   }
   return out + " }";
 }
