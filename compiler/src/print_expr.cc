@@ -261,11 +261,12 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
         out += opt(s, "rate") + " " + unit;  // "1 mbytes/second"
       else
         out += opt(s, "rate") + "/" + unit;
-      if (s.opts.count("burst")) {
-        std::string bu = opt(s, "burst_unit", "packets");
-        if (!(bu == "packets" && opt(s, "burst") == "5") && opt(s, "burst") != "0")
-          out += " burst " + opt(s, "burst") + " " + bu;
-      }
+      // Packet limits always list their burst (5 unless given); byte
+      // limits only a non-zero one.
+      if (slash == std::string::npos)
+        out += " burst " + opt(s, "burst", "5") + " packets";
+      else if (s.opts.count("burst") && opt(s, "burst") != "0")
+        out += " burst " + opt(s, "burst") + " " + opt(s, "burst_unit", "bytes");
       return out;
     }
     case StmtKind::Quota: {

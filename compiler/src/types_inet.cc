@@ -430,7 +430,8 @@ bool has_word(const char* list, const std::string& word) {
 
 // nft_getprotobyname: -1 if unknown.
 int proto_by_name(const std::string& name) {
-  if (name == "icmpv6") return IPPROTO_ICMPV6;  // nft's grammar keyword
+  if (name == "icmpv6") return IPPROTO_ICMPV6;  // nft's grammar keywords
+  if (name == "comp") return IPPROTO_COMP;
   for (const ProtoEntry& p : kProtocols)
     if (name == p.name || has_word(p.aliases, name)) return p.number;
   return -1;
