@@ -80,6 +80,28 @@ StmtPtr parse_stmt(const json& j, ParseCtx& ctx);
 ExprPtr parse_selector(const json& j, ParseCtx& ctx);
 
 std::string json_brief(const json& j);  // short rendering for messages
+
+// AST nodes located at the document (JSON keeps no positions per node).
+ExprPtr E(ExprKind k, ParseCtx& ctx, std::string text = {});
+StmtPtr S(StmtKind k, ParseCtx& ctx, std::string name = {});
+ExprPtr sel(SelectorKind sk, ParseCtx& ctx, std::string fam, std::vector<std::string> path);
+
+// Typed property access; a wrong type is an error, a missing optional one is not.
+const json* member(const json& obj, const char* key);
+bool single_key(const json& j, std::string& key, const json*& val, ParseCtx& ctx, const char* what);
+bool get_string(const json& obj, const char* key, std::string& out, ParseCtx& ctx, bool required = true);
+bool get_int(const json& obj, const char* key, int64_t& out, ParseCtx& ctx, bool required = true);
+bool opt_int(const json& obj, const char* key, std::string& out, ParseCtx& ctx, bool required = true);
+std::string int_text(const json& v);
+bool is_true(const json* v);
+std::vector<std::string> string_list(const json* v, ParseCtx& ctx, const char* what);
+
+// Verdicts ({"accept": null}, {"jump": {"target": "c"}}) and the structural
+// expressions (concat, set, map, prefix, range, elem, binops); `handled`
+// is false when `key` is none of them.
+bool is_verdict_key(const std::string& k);
+ExprPtr parse_verdict(const std::string& key, const json& val, ParseCtx& ctx);
+ExprPtr parse_common(const std::string& key, const json& val, ParseCtx& ctx, bool lhs, bool& handled);
 // Reports the first property of `obj` not in `allowed` ("Unknown property
 // 'x' in chain"); false then.
 bool only_keys(const json& obj, std::initializer_list<const char*> allowed, const char* what, ParseCtx& ctx);

@@ -15,26 +15,6 @@ namespace jsonio {
 
 namespace {
 
-const json* member(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-bool get_string(const json& obj, const char* key, std::string& out, ParseCtx& ctx, bool required = true) {
-  const json* v = member(obj, key);
-  if (!v) {
-    if (required) ctx.error(fmt::format("Missing property '{}' in '{}'", key, json_brief(obj)));
-    return false;
-  }
-  if (!v->is_string()) {
-    ctx.error(fmt::format("Property '{}' must be a string, got '{}'", key, json_brief(*v)));
-    return false;
-  }
-  out = v->get<std::string>();
-  return true;
-}
-
 std::optional<uint64_t> get_uint(const json& obj, const char* key, ParseCtx& ctx) {
   const json* v = member(obj, key);
   if (!v) return std::nullopt;
@@ -89,14 +69,6 @@ std::string bytes_text(uint64_t n) {
   return fmt::format("{} {}", n, units[u]);
 }
 
-std::string int_text(const json& v) {
-  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
-  return v.dump();
-}
-
 bool is_object_type(const std::string& k) {
   return k == "counter" || k == "quota" || k == "limit" || k == "secmark" || k == "synproxy" ||
          k == "ct helper" || k == "ct timeout" || k == "ct expectation" || k == "tunnel";
@@ -148,6 +120,7 @@ class Reader {
   ParseCtx& ctx_;
   Script& script_;
   std::set<std::string> objmaps_;  // object maps declared so far (their data are names)
+  bool listed_ = false;            // reading a bare (list output) object
 };
 
 void Reader::command(const json& item, size_t index) {
@@ -179,8 +152,11 @@ void Reader::command(const json& item, size_t index) {
     object(vit->second, body.begin().key(), body.begin().value());
     return;
   }
-  // a bare object as `nft -j list` prints it: add it
+  // a bare object as `nft -j list` prints it: add it (its handles are the
+  // listed ones, not positions)
+  listed_ = true;
   object(Verb::Add, key, body);
+  listed_ = false;
 }
 
 bool Reader::object(Verb verb, const std::string& what, const json& body) {
@@ -301,7 +277,7 @@ bool Reader::rule(Command& cmd, const json& b) {
     }
     cmd.handle = handle;
     if (cmd.verb != Verb::Replace) return true;
-  } else if (handle && *handle) {
+  } else if (handle && *handle && !listed_) {
     cmd.position = handle;  // add/insert relative to this rule
   }
   if (auto idx = get_uint(b, "index", ctx_)) cmd.index = idx;

@@ -74,6 +74,10 @@ json num(const std::string& t) {
   return t;
 }
 
+// nft -j always has handles; the shell dumps store them as 0, as we print
+// them unless -a asks for the real ones.
+uint64_t handle_of(uint64_t h, const PrintOptions& po) { return po.handles ? h : 0; }
+
 std::string unquote(const std::string& s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
   return s;
@@ -103,11 +107,11 @@ long priority_value(const std::string& family, const std::string& hook, const Ex
   }
 }
 
-json table_json(const TableDecl& t) {
+json table_json(const TableDecl& t, const PrintOptions& po) {
   json j;
   j["family"] = t.family;
   j["name"] = t.name;
-  j["handle"] = 0;
+  j["handle"] = handle_of(t.handle, po);
   if (!t.flags.empty()) {
     json f = json::array();
     for (auto& x : t.flags) f.push_back(x);
@@ -117,12 +121,12 @@ json table_json(const TableDecl& t) {
   return {{"table", j}};
 }
 
-json chain_json(const TableDecl& t, const ChainDecl& c) {
+json chain_json(const TableDecl& t, const ChainDecl& c, const PrintOptions& po) {
   json j;
   j["family"] = t.family;
   j["table"] = t.name;
   j["name"] = c.name;
-  j["handle"] = 0;
+  j["handle"] = handle_of(c.handle, po);
   if (c.comment) j["comment"] = *c.comment;
   if (c.type) {
     if (!c.devices.empty()) j["dev"] = devices_json(c.devices);
@@ -148,7 +152,7 @@ json obj_json(const TableDecl& t, const ObjDecl& o, const PrintOptions& po) {
   j["family"] = t.family;
   j["name"] = o.name;
   j["table"] = t.name;
-  j["handle"] = 0;
+  j["handle"] = handle_of(o.handle, po);
   if (o.comment) j["comment"] = *o.comment;
   std::string l3 = has("l3proto") ? get("l3proto") : std::string("ip");
   if (o.type == "counter") {
@@ -261,7 +265,7 @@ json set_json(const TableDecl& t, const SetDecl& s, PrintCtx& ctx) {
   } else {
     j["type"] = type_names_json(s.key_types);
   }
-  j["handle"] = 0;
+  j["handle"] = handle_of(s.handle, ctx.opts);
   if (s.comment) j["comment"] = *s.comment;
   if (s.is_map) j["map"] = map_data_json(s);
   bool constant = std::find(s.flags.begin(), s.flags.end(), "constant") != s.flags.end();
@@ -305,12 +309,12 @@ json set_json(const TableDecl& t, const SetDecl& s, PrintCtx& ctx) {
   return {{s.is_map ? "map" : "set", j}};
 }
 
-json flowtable_json(const TableDecl& t, const FlowtableDecl& f) {
+json flowtable_json(const TableDecl& t, const FlowtableDecl& f, const PrintOptions& po) {
   json j;
   j["family"] = t.family;
   j["name"] = f.name;
   j["table"] = t.name;
-  j["handle"] = 0;
+  j["handle"] = handle_of(f.handle, po);
   j["hook"] = f.hook.value_or("ingress");
   j["prio"] = priority_value(t.family, "flowtable", f.priority.get());
   if (!f.devices.empty()) j["dev"] = devices_json(f.devices);
@@ -322,7 +326,7 @@ json rule_json(const TableDecl& t, const ChainDecl& c, const Rule& r, PrintCtx& 
   j["family"] = t.family;
   j["table"] = t.name;
   j["chain"] = c.name;
-  j["handle"] = 0;
+  j["handle"] = handle_of(r.handle, ctx.opts);
   if (r.comment) j["comment"] = *r.comment;
   json exprs = rule_stmts_json(r, ctx);
   if (!exprs.empty()) j["expr"] = exprs;
@@ -343,12 +347,12 @@ std::string print_ruleset_json(const Ruleset& rs, const PrintOptions& opts) {
   list.push_back(json{{"metainfo", meta}});
   for (const auto& t : rs.tables) {
     jsonio::PrintCtx ctx{opts, t.family};
-    list.push_back(jsonio::table_json(t));
+    list.push_back(jsonio::table_json(t, opts));
     // both maps and rules may refer to chains: nft lists them first
-    for (auto& c : t.chains) list.push_back(jsonio::chain_json(t, c));
+    for (auto& c : t.chains) list.push_back(jsonio::chain_json(t, c, opts));
     for (auto& o : t.objs) list.push_back(jsonio::obj_json(t, o, opts));
     for (auto& s : t.sets) list.push_back(jsonio::set_json(t, s, ctx));
-    for (auto& f : t.flowtables) list.push_back(jsonio::flowtable_json(t, f));
+    for (auto& f : t.flowtables) list.push_back(jsonio::flowtable_json(t, f, opts));
     for (auto& c : t.chains)
       for (auto& r : c.rules) list.push_back(jsonio::rule_json(t, c, r, ctx));
   }

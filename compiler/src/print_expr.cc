@@ -336,9 +336,12 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
     case StmtKind::SetStmt:
     case StmtKind::MapStmt: {
       std::string out = s.name + " " + print_expr(*s.exprs.at(0), o) + " { " + print_expr(*s.exprs.at(1), o);
+      // The statements are templates for new elements: no counter values.
+      PrintOptions templ = o;
+      templ.stateless = true;
       for (auto& i : s.inner) {
         if (i->name == "timeout") out += " timeout " + i->opts.at("timeout");
-        else out += " " + print_stmt(*i, o);
+        else out += " " + print_stmt(*i, templ);
       }
       if (s.kind == StmtKind::MapStmt) out += " : " + print_expr(*s.exprs.at(2), o);
       return out + " }";

@@ -91,9 +91,16 @@ void print_set(std::string& out, const SetDecl& s, const PrintOptions& o) {
   // nft's declaration order: policy, size, flags, element statements,
   // timeout, gc-interval, auto-merge, comment, elements.
   if (s.policy) out += "\t\tpolicy " + *s.policy + "\n";
-  if (s.size) out += fmt::format("\t\tsize {}\n", *s.size);
+  if (s.size) {
+    out += fmt::format("\t\tsize {}", *s.size);
+    if (!s.elements.empty()) out += fmt::format("\t# count {}", s.elements.size());
+    out += "\n";
+  }
   if (!s.flags.empty()) out += "\t\tflags " + join(s.flags, ",") + "\n";
-  for (auto& st : s.stmts) out += "\t\t" + print_stmt(*st, o) + "\n";
+  // Set-level statements are templates for new elements: no counter values.
+  PrintOptions templ = o;
+  templ.stateless = true;
+  for (auto& st : s.stmts) out += "\t\t" + print_stmt(*st, templ) + "\n";
   if (s.timeout) out += "\t\ttimeout " + *s.timeout + "\n";
   if (s.gc_interval) out += "\t\tgc-interval " + *s.gc_interval + "\n";
   if (s.auto_merge) out += "\t\tauto-merge\n";
