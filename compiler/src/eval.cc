@@ -393,6 +393,12 @@ const Datatype* lookup_type(EvalContext& ctx, const std::string& name, const Sou
 namespace {
 
 bool eval_match(EvalContext& ctx, Expr& rel) {
+  // `fib daddr oif exists` is nft's older spelling of `fib daddr check exists`.
+  Expr& lhs = *rel.kids[0];
+  const Expr& rhs = *rel.kids[1];
+  if (lhs.kind == ExprKind::Selector && lhs.selector == SelectorKind::Fib && !lhs.path.empty() &&
+      lhs.path.back() == "oif" && rhs.kind == ExprKind::Symbol && (rhs.text == "exists" || rhs.text == "missing"))
+    lhs.path.back() = "check";
   TypeList types;
   size_t before = ctx.diags.all().size();
   collect_types(ctx, *rel.kids[0], types);

@@ -123,6 +123,17 @@ std::vector<ExprPtr> in_kernel_order(const std::vector<ExprPtr>& elems, bool int
   return out;
 }
 
+int binop_precedence(BinOp op) {
+  switch (op) {
+    case BinOp::Lshift:
+    case BinOp::Rshift: return 4;
+    case BinOp::And: return 3;
+    case BinOp::Xor: return 2;
+    case BinOp::Or: return 1;
+  }
+  return 0;
+}
+
 bool is_flag_type(const std::string& dtype) {
   for (const Datatype* d = find_datatype(dtype); d; d = d->base)
     if (d->is_bitmask) return true;
@@ -165,9 +176,16 @@ std::string print_expr(const Expr& e, const PrintOptions& o) {
     case ExprKind::Selector: return print_selector(e, o);
     case ExprKind::Unary: return e.text + print_expr(*e.kids[0], o);
     case ExprKind::Binop: {
-      std::string r = print_expr(*e.kids[1], o);
-      if (e.kids[1]->kind == ExprKind::Binop) r = "(" + r + ")";
-      return print_expr(*e.kids[0], o) + " " + binop_text(e.binop) + " " + r;
+      // Parentheses where an operand binds looser than its operator (C
+      // precedence: shifts, &, ^, |), as nft prints them. On the right a
+      // same-precedence operand is bracketed too, since operators group left.
+      auto operand = [&](const Expr& k, bool right) {
+        std::string t = print_expr(k, o);
+        if (k.kind != ExprKind::Binop) return t;
+        int pk = binop_precedence(k.binop), pe = binop_precedence(e.binop);
+        return pk < pe || (right && pk == pe) ? "(" + t + ")" : t;
+      };
+      return operand(*e.kids[0], false) + " " + binop_text(e.binop) + " " + operand(*e.kids[1], true);
     }
     case ExprKind::Relational: {
       // nft spells out `==` after a binop (`meta mark & 0xff == 0x1`) and

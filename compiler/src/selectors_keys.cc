@@ -176,6 +176,8 @@ Table build_fib() {
       {{"oif", "iface_index", 32, 0}, 1, kHost},
       {{"oifname", "string", 128, 0}, 2, kHost},
       {{"type", "fib_addrtype", 32, 0}, 3, kHost},
+      // `check`: the oif result with NFTA_FIB_F_PRESENT, a boolean (exists/missing)
+      {{"check", "boolean", 1, 0}, 1, kHost},
   });
 }
 
