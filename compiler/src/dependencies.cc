@@ -62,7 +62,8 @@ bool implied_by(const Expr& dep_rel, const Expr& next_rel, const std::string& fa
   if (l4_dep) return transport_protocol(next) == v;
 
   if (family == "inet" && is(dep, SelectorKind::Meta, "meta", "nfproto"))
-    return (v == 2 && is_network_selector(next, "ip")) || (v == 10 && is_network_selector(next, "ip6"));
+    return (v == 2 && (is_network_selector(next, "ip") || is_network_selector(next, "icmp"))) ||
+           (v == 10 && (is_network_selector(next, "ip6") || is_network_selector(next, "icmpv6")));
 
   if ((family == "bridge" || family == "netdev") && is(dep, SelectorKind::Meta, "meta", "protocol"))
     return (v == 0x0800 && is_network_selector(next, "ip")) || (v == 0x86dd && is_network_selector(next, "ip6"));
@@ -74,7 +75,7 @@ bool implied_by(const Expr& dep_rel, const Expr& next_rel, const std::string& fa
   if (is(dep, SelectorKind::Payload, "ether", "type") && v == 0x8100) return is_network_selector(next, "vlan");
 
   if (is(dep, SelectorKind::Meta, "meta", "iiftype") && v == 1) return is_network_selector(next, "ether");
-  return false;
+  return elides_icmp_type(*dep, v, *next);
 }
 
 }  // namespace

@@ -8,9 +8,18 @@
 #include <nfx/grammar.h>
 
 #include <string>
+#include <vector>
 
 namespace nfx {
 
 void elide_redundant_dependencies(Rule& rule, const std::string& family);
+
+// Inserts the `icmp type { ... }` set match nft adds before an icmp/icmpv6
+// field that several message types carry (icmp id, icmpv6 taddr...), unless
+// the rule matches the type first; returns the indexes of inserted statements.
+std::vector<size_t> add_icmp_type_dependencies(Rule& rule);
+
+// True if `icmp type VALUE` (dep) is the single-type dependency of `next`.
+bool elides_icmp_type(const Expr& dep, uint64_t value, const Expr& next);
 
 }  // namespace nfx

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
 
 #include "dependencies.h"
@@ -112,6 +113,10 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       break;
     case SelectorKind::TcpOption:
       dt = option_type(ctx, OptionFamily::TcpOption, "tcp option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
+      // A known option given by number lists by name (`tcp option 2` -> maxseg).
+      if (const OptionDesc* o = find_option(OptionFamily::TcpOption, p.at(0)); dt && o && o->name[0] != '<' &&
+          !p.at(0).empty() && std::isdigit(static_cast<unsigned char>(p.at(0)[0])))
+        p.at(0) = o->name;
       break;
     case SelectorKind::IpOption:
       dt = option_type(ctx, OptionFamily::IpOption, "ip option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
@@ -514,6 +519,11 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       else if (!s.exprs.empty())
         eval_stmt_rhs(ctx, *s.exprs[0], find_datatype("integer"), 16);
       break;
+    case StmtKind::OptionReset: {
+      unsigned bits = 0;
+      selector_type(ctx, *s.exprs.at(0), bits);  // an unknown option is an error
+      break;
+    }
     default:
       break;
   }
@@ -525,6 +535,8 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
 bool eval_rule(EvalContext& ctx, Rule& rule) {
   bool ok = true;
   for (auto& s : rule.stmts) ok &= eval_stmt(ctx, *s);
+  if (ok)
+    for (size_t i : add_icmp_type_dependencies(rule)) ok &= eval_stmt(ctx, *rule.stmts[i]);
   if (ok) elide_redundant_dependencies(rule, ctx.family);
   return ok;
 }

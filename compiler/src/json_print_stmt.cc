@@ -327,6 +327,8 @@ json stmt_json_in_rule(const Stmt& s, PrintCtx& ctx, const Rule* rule) {
     }
     case StmtKind::Notrack:
       return {{"notrack", nullptr}};
+    case StmtKind::OptionReset:
+      return {{"reset", expr_json(*s.exprs.at(0), ctx)}};
     case StmtKind::SetStmt:
     case StmtKind::MapStmt:
       return set_stmt_json(s, ctx);

@@ -351,6 +351,7 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
       return out;
     }
     case StmtKind::Notrack: return "notrack";
+    case StmtKind::OptionReset: return "reset " + print_expr(*s.exprs.at(0), o);
     case StmtKind::SetStmt:
     case StmtKind::MapStmt: {
       std::string out = s.name + " " + print_expr(*s.exprs.at(0), o) + " { " + print_expr(*s.exprs.at(1), o);

@@ -175,6 +175,7 @@ enum class StmtKind {
   ObjRef,     // counter name X, quota name X, ct helper set X, ct timeout set X...
   FlowOffload,// flow add @ft
   Xt,         // xt match/target placeholder from iptables-nft (list only)
+  OptionReset,  // reset tcp option NAME (strip the option from the packet)
 };
 
 struct Stmt {
