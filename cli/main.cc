@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
   if (check->parsed()) return load(check_files, popts, rs) ? 0 : 1;
   if (fmt_cmd->parsed()) {
     if (!load(fmt_files, popts, rs)) return 1;
+    // `nft -j list ruleset` always carries the real handles (the corpus
+    // dumps store them sanitised to 0, which the library prints without -a).
+    if (po.json) po.handles = true;
     std::string out = po.json ? nfx::print_ruleset_json(rs, po) : nfx::print_ruleset(rs, po);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;

@@ -90,6 +90,22 @@ void elide_redundant_dependencies(Rule& rule, const std::string& family) {
     else
       i++;
   }
+  // `meta iiftype ether` is the link-layer dependency of any later ether
+  // match, with other headers' matches in between.
+  for (size_t i = 0; i < st.size(); ++i) {
+    const Expr* dep = simple_match(*st[i]);
+    uint64_t v = 0;
+    if (!dep || !is(selector_of(*dep), SelectorKind::Meta, "meta", "iiftype") || !small_value(*dep, v) || v != 1)
+      continue;
+    for (size_t j = i + 1; j < st.size(); ++j) {
+      const Expr* later = simple_match(*st[j]);
+      if (later && is_network_selector(selector_of(*later), "ether")) {
+        st.erase(st.begin() + static_cast<long>(i));
+        break;
+      }
+    }
+    break;
+  }
 }
 
 }  // namespace nfx

@@ -19,6 +19,10 @@ void elide_redundant_dependencies(Rule& rule, const std::string& family);
 // the rule matches the type first; returns the indexes of inserted statements.
 std::vector<size_t> add_icmp_type_dependencies(Rule& rule);
 
+// reject_listing.cc: numeric reject codes by name; the family's default
+// `reject with ... port-unreachable` as a bare `reject`.
+void normalize_reject(Stmt& s, const std::string& family);
+
 // True if `icmp type VALUE` (dep) is the single-type dependency of `next`.
 bool elides_icmp_type(const Expr& dep, uint64_t value, const Expr& next);
 

@@ -410,6 +410,8 @@ bool eval_match(EvalContext& ctx, Expr& rel) {
   if (ctx.diags.all().size() != before) return false;
   if (!eval_typed(ctx, *rel.kids[1], types)) return false;
   fold_flag_list(*rel.kids[1]);
+  flatten_nested_sets(*rel.kids[1]);
+  merge_set_intervals(*rel.kids[1]);
   fold_xor_relational(rel);
   fold_flag_relational(rel);
   return true;
@@ -538,6 +540,8 @@ bool eval_rule(EvalContext& ctx, Rule& rule) {
   if (ok)
     for (size_t i : add_icmp_type_dependencies(rule)) ok &= eval_stmt(ctx, *rule.stmts[i]);
   if (ok) elide_redundant_dependencies(rule, ctx.family);
+  if (ok)
+    for (auto& s : rule.stmts) normalize_reject(*s, ctx.family);
   return ok;
 }
 

@@ -21,4 +21,9 @@ void fold_xor_relational(Expr& rel);
 //   sel V / M      -> sel & M == V     (with `a,b` lists as `a | b`)
 void fold_flag_relational(Expr& rel);
 
+// Anonymous sets (fold_sets.cc): `{ { a, b }, c }` -> `{ a, b, c }`, and
+// nft's automerge of an interval set's overlapping or adjacent elements.
+void flatten_nested_sets(Expr& set);
+void merge_set_intervals(Expr& set);
+
 }  // namespace nfx

@@ -26,7 +26,9 @@ bool meta_prints_bare(const std::string& key) {
 std::string print_selector(const Expr& e, const PrintOptions& o) {
   const auto& p = e.path;
   switch (e.selector) {
-    case SelectorKind::Payload: return e.text + " " + p.at(0);
+    case SelectorKind::Payload:
+      if (e.text == "vlan" && p.at(0) == "cfi") return "vlan dei";  // nft lists the older name as dei
+      return e.text + " " + p.at(0);
     case SelectorKind::Inner: return e.text + " " + p.at(0) + " " + p.at(1);
     case SelectorKind::RawPayload:
       return fmt::format("@{},{},{}", p.at(0), e.args.at(0), e.args.at(1));
@@ -39,6 +41,7 @@ std::string print_selector(const Expr& e, const PrintOptions& o) {
     case SelectorKind::IpOption: return "ip option " + join(p, " ");
     case SelectorKind::SctpChunk: return "sctp chunk " + join(p, " ");
     case SelectorKind::Meta:
+      if (p.at(0) == "secpath") return "meta ipsec";  // nft's token for secpath
       return meta_prints_bare(p.at(0)) ? p.at(0) : "meta " + p.at(0);
     case SelectorKind::Ct: return "ct " + join(p, " ");
     case SelectorKind::Rt: return "rt " + join(p, " ");
@@ -54,7 +57,7 @@ std::string print_selector(const Expr& e, const PrintOptions& o) {
       return "osf " + p.at(0);
     case SelectorKind::Ipsec: {
       std::string out = "ipsec " + p.at(0);
-      if (!e.args.empty()) out += fmt::format(" spnum {}", e.args[0]);
+      if (!e.args.empty() && e.args[0] != 0) out += fmt::format(" spnum {}", e.args[0]);  // 0 is the default
       for (size_t i = 1; i < p.size(); ++i) out += " " + p[i];
       return out;
     }
@@ -165,7 +168,8 @@ std::string print_elem_options(const Expr::ElemOptions& eo) {
 std::string print_expr(const Expr& e, const PrintOptions& o) {
   switch (e.kind) {
     case ExprKind::Value: {
-      const Datatype* dt = find_datatype(e.dtype);
+      // nft names both the relative time and meta time's date "time"
+      const Datatype* dt = find_datatype(e.dtype == "time" && e.bits == 64 ? "date" : e.dtype);
       if (!dt) return e.text;
       return print_value(*dt, Value::from_bytes(e.bytes, e.bits), o);
     }
