@@ -95,7 +95,9 @@ void elide_redundant_dependencies(Rule& rule, const std::string& family) {
   for (size_t i = 0; i < st.size(); ++i) {
     const Expr* dep = simple_match(*st[i]);
     uint64_t v = 0;
-    if (!dep || !is(selector_of(*dep), SelectorKind::Meta, "meta", "iiftype") || !small_value(*dep, v) || v != 1)
+    const Expr* key = dep ? selector_of(*dep) : nullptr;  // `meta iiftype` or bare `iiftype`
+    if (!key || key->selector != SelectorKind::Meta || key->path.empty() || key->path[0] != "iiftype" ||
+        !small_value(*dep, v) || v != 1)
       continue;
     for (size_t j = i + 1; j < st.size(); ++j) {
       const Expr* later = simple_match(*st[j]);

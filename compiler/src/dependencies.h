@@ -22,6 +22,13 @@ std::vector<size_t> add_icmp_type_dependencies(Rule& rule);
 // reject_listing.cc: numeric reject codes by name; the family's default
 // `reject with ... port-unreachable` as a bare `reject`.
 void normalize_reject(Stmt& s, const std::string& family);
+// In inet, bridge and netdev: a bare reject after a network protocol match
+// lists as `reject with icmp(v6) port-unreachable`, dropping the protocol key
+// match (meta nfproto, meta protocol, ether type) it makes redundant.
+void resolve_reject_family(Rule& rule, const std::string& family);
+// `reject with tcp reset` without a transport match: nft adds `meta l4proto 6`
+// first. Returns true if statement 0 was inserted.
+bool add_reject_l4_dependency(Rule& rule, const std::string& family);
 
 // True if `icmp type VALUE` (dep) is the single-type dependency of `next`.
 bool elides_icmp_type(const Expr& dep, uint64_t value, const Expr& next);

@@ -542,6 +542,8 @@ bool eval_rule(EvalContext& ctx, Rule& rule) {
   if (ok) elide_redundant_dependencies(rule, ctx.family);
   if (ok)
     for (auto& s : rule.stmts) normalize_reject(*s, ctx.family);
+  if (ok) resolve_reject_family(rule, ctx.family);
+  if (ok && add_reject_l4_dependency(rule, ctx.family)) ok &= eval_stmt(ctx, *rule.stmts[0]);
   return ok;
 }
 
