@@ -215,16 +215,6 @@ json selector_json(const Expr& e, PrintCtx& ctx) {
   return e.text;
 }
 
-const char* binop_name(BinOp op) {
-  switch (op) {
-    case BinOp::And: return "&";
-    case BinOp::Or: return "|";
-    case BinOp::Xor: return "^";
-    case BinOp::Lshift: return "<<";
-    case BinOp::Rshift: return ">>";
-  }
-  return "?";
-}
 
 bool has_shift(const Expr& e) {
   if (e.kind != ExprKind::Binop) return false;
@@ -306,7 +296,7 @@ json expr_json(const Expr& e, PrintCtx& ctx) {
       if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift || has_shift(*e.kids[0])) ctx.integer = true;
       binop_operands(*e.kids[1], e.binop, ctx, arr);
       ctx.integer = saved;
-      return {{binop_name(e.binop), arr}};
+      return {{binop_text(e.binop), arr}};
     }
     case ExprKind::Relational: {
       const Expr& l = *e.kids[0];

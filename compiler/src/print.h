@@ -4,6 +4,7 @@
 #include <nfx/compiler.h>
 
 #include <string>
+#include <vector>
 
 namespace nfx {
 
@@ -12,5 +13,9 @@ std::string print_stmt(const Stmt& s, const PrintOptions& opts);
 std::string print_rule(const Rule& r, const PrintOptions& opts);
 // Named set elements, wrapped as nft wraps them (by key datatype).
 std::string print_set_elements(const SetDecl& set, const PrintOptions& opts);
+
+// Shared by the text and JSON printers.
+std::string join(const std::vector<std::string>& parts, const char* sep);
+const char* binop_text(BinOp op);  // "&", "|", "^", "<<", ">>"
 
 }  // namespace nfx

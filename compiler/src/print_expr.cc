@@ -9,13 +9,25 @@
 
 namespace nfx {
 
-namespace {
-
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
   return out;
 }
+
+const char* binop_text(BinOp op) {
+  switch (op) {
+    case BinOp::And: return "&";
+    case BinOp::Or: return "|";
+    case BinOp::Xor: return "^";
+    case BinOp::Lshift: return "<<";
+    case BinOp::Rshift: return ">>";
+  }
+  return "?";
+}
+
+namespace {
+
 
 // meta keys nft prints without the "meta" prefix
 bool meta_prints_bare(const std::string& key) {
@@ -143,16 +155,6 @@ bool is_flag_type(const std::string& dtype) {
   return false;
 }
 
-const char* binop_text(BinOp op) {
-  switch (op) {
-    case BinOp::And: return "&";
-    case BinOp::Or: return "|";
-    case BinOp::Xor: return "^";
-    case BinOp::Lshift: return "<<";
-    case BinOp::Rshift: return ">>";
-  }
-  return "?";
-}
 
 std::string print_elem_options(const Expr::ElemOptions& eo) {
   std::string out;

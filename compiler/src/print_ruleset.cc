@@ -8,11 +8,6 @@ namespace nfx {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
 
 std::string handle_suffix(const PrintOptions& o, uint64_t h) {
   return o.handles && h ? fmt::format(" # handle {}", h) : "";
