@@ -471,6 +471,10 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
     case StmtKind::Nat:
     case StmtKind::Tproxy: {
       if (s.exprs.empty()) break;
+      // tproxy in an ip or ip6 table lists without the (redundant) family.
+      if (s.kind == StmtKind::Tproxy && (ctx.family == "ip" || ctx.family == "ip6") && s.opts.count("family") &&
+          s.opts["family"] == ctx.family)
+        s.opts.erase("family");
       unsigned bits = 0;
       const Datatype* addr = nat_addr_type(ctx, s, bits);
       Expr& t = *s.exprs[0];

@@ -248,13 +248,22 @@ std::string opt(const Stmt& s, const char* key, const std::string& dflt = {}) {
   return it == s.opts.end() ? dflt : it->second;
 }
 
-std::string print_nat_target(const Expr& t, const PrintOptions& o) {
+// An IPv6 address (or range of them) in brackets, as nft writes addresses
+// that a port may follow: `[2001:db8::1]`, `[a::]-[b::]`.
+std::string bracketed_v6(const Expr& e, const PrintOptions& o) {
+  auto is_v6 = [](const Expr& x) { return x.kind == ExprKind::Value && x.dtype == "ipv6_addr"; };
+  if (is_v6(e)) return "[" + print_expr(e, o) + "]";
+  if (e.kind == ExprKind::Range && is_v6(*e.kids[0]) && is_v6(*e.kids[1]))
+    return "[" + print_expr(*e.kids[0], o) + "]-[" + print_expr(*e.kids[1], o) + "]";
+  return print_expr(e, o);
+}
+
+std::string print_nat_target(const Expr& t, const PrintOptions& o, bool always_bracket) {
   if (t.kind == ExprKind::Mapping && t.text == "port") {
-    std::string addr = t.kids[0] ? print_expr(*t.kids[0], o) : "";
-    if (t.kids[0] && t.kids[0]->dtype == "ipv6_addr" && t.kids[0]->kind == ExprKind::Value) addr = "[" + addr + "]";
+    std::string addr = t.kids[0] ? bracketed_v6(*t.kids[0], o) : "";
     return addr + ":" + print_expr(*t.kids[1], o);
   }
-  return print_expr(t, o);
+  return always_bracket ? bracketed_v6(t, o) : print_expr(t, o);
 }
 
 }  // namespace
@@ -322,7 +331,7 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
       std::string out = s.name;
       if (s.opts.count("family")) out += " " + opt(s, "family");
       if (s.opts.count("prefix")) out += " prefix";
-      if (!s.exprs.empty()) out += " to " + print_nat_target(*s.exprs[0], o);
+      if (!s.exprs.empty()) out += " to " + print_nat_target(*s.exprs[0], o, false);
       if (!s.flags.empty()) out += " " + join(in_order(s.flags, {"random", "fully-random", "persistent"}), ",");
       return out;
     }
@@ -347,7 +356,7 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
     case StmtKind::Tproxy: {
       std::string out = "tproxy ";
       if (s.opts.count("family")) out += opt(s, "family") + " ";
-      return out + "to " + print_nat_target(*s.exprs.at(0), o);
+      return out + "to " + print_nat_target(*s.exprs.at(0), o, true);  // tproxy brackets IPv6 always
     }
     case StmtKind::Synproxy: {
       std::string out = "synproxy";
