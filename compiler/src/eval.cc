@@ -113,6 +113,8 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       break;
     case SelectorKind::TcpOption:
       dt = option_type(ctx, OptionFamily::TcpOption, "tcp option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
+      // `sack0` is nft's input alias of the first sack block, listed as `sack`.
+      if (dt && p.at(0) == "sack0") p.at(0) = "sack";
       // A known option given by number lists by name (`tcp option 2` -> maxseg).
       if (const OptionDesc* o = find_option(OptionFamily::TcpOption, p.at(0)); dt && o && o->name[0] != '<' &&
           !p.at(0).empty() && std::isdigit(static_cast<unsigned char>(p.at(0)[0])))

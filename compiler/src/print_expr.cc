@@ -258,6 +258,30 @@ std::string bracketed_v6(const Expr& e, const PrintOptions& o) {
   return print_expr(e, o);
 }
 
+// nft lists log flags as `flags all` when every one is set, else one
+// `flags` clause per kind: tcp (sequence,options), ip options, skuid, ether.
+std::string print_log_flags(const std::vector<std::string>& flags) {
+  bool all = false, tcpseq = false, tcpopt = false, ipopt = false, skuid = false, ether = false;
+  for (const auto& f : flags) {
+    bool tcp = f.rfind("tcp", 0) == 0;
+    all |= f == "all";
+    tcpseq |= tcp && f.find("sequence") != std::string::npos;
+    tcpopt |= tcp && f.find("options") != std::string::npos;
+    ipopt |= f.rfind("ip", 0) == 0 && f.find("options") != std::string::npos;
+    skuid |= f == "skuid";
+    ether |= f == "ether";
+  }
+  if (all || (tcpseq && tcpopt && ipopt && skuid && ether)) return " flags all";
+  std::string out;
+  if (tcpseq || tcpopt)
+    out += std::string(" flags tcp") + (tcpseq ? " sequence" : "") + (tcpseq && tcpopt ? "," : tcpopt ? " " : "") +
+           (tcpopt ? "options" : "");
+  if (ipopt) out += " flags ip options";
+  if (skuid) out += " flags skuid";
+  if (ether) out += " flags ether";
+  return out;
+}
+
 std::string print_nat_target(const Expr& t, const PrintOptions& o, bool always_bracket) {
   if (t.kind == ExprKind::Mapping && t.text == "port") {
     std::string addr = t.kids[0] ? bracketed_v6(*t.kids[0], o) : "";
@@ -319,7 +343,7 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
       if (s.opts.count("snaplen")) out += " snaplen " + opt(s, "snaplen");
       if (s.opts.count("queue-threshold")) out += " queue-threshold " + opt(s, "queue-threshold");
       if (s.opts.count("level") && opt(s, "level") != "warn") out += " level " + opt(s, "level");
-      if (!s.flags.empty()) out += " flags " + join(s.flags, ",");
+      if (!s.flags.empty()) out += print_log_flags(s.flags);
       return out;
     }
     case StmtKind::Reject: {
@@ -338,7 +362,8 @@ std::string print_stmt(const Stmt& s, const PrintOptions& o) {
     case StmtKind::Queue: {
       std::string out = "queue";
       if (!s.flags.empty()) out += " flags " + join(in_order(s.flags, {"bypass", "fanout"}), ",");
-      if (!s.exprs.empty()) out += " to " + print_expr(*s.exprs[0], o);
+      // A queue without a target lists as `queue to 0`, the kernel's default.
+      out += " to " + (s.exprs.empty() ? std::string("0") : print_expr(*s.exprs[0], o));
       return out;
     }
     case StmtKind::Dup: {
