@@ -1,5 +1,7 @@
 #include "fold.h"
 
+#include <algorithm>
+
 #include "types.h"
 
 namespace nfx {
@@ -51,8 +53,38 @@ bool is_zero_value(const Expr& e) {
 
 }  // namespace
 
+// `a,b / c,d` parses as the list a, (b / c), d; nft reads it as the value
+// list a,b under the mask list c,d. Regroup it into one Prefix.
+static void regroup_value_mask_list(ExprPtr& rhs) {
+  if (rhs->kind != ExprKind::List) return;
+  size_t at = rhs->kids.size();
+  for (size_t i = 0; i < rhs->kids.size(); i++) {
+    const Expr& k = *rhs->kids[i];
+    if (k.kind == ExprKind::Prefix && k.kids.size() == 2 && k.kids[1]->kind != ExprKind::Number) {
+      if (at != rhs->kids.size()) return;  // two masks: not this form
+      at = i;
+    }
+  }
+  if (at == rhs->kids.size()) return;
+  auto list = [&](std::vector<ExprPtr> items) {
+    if (items.size() == 1) return items[0];
+    auto l = std::make_shared<Expr>(*rhs);
+    l->kids = std::move(items);
+    return l;
+  };
+  const ExprPtr& split = rhs->kids[at];
+  std::vector<ExprPtr> values(rhs->kids.begin(), rhs->kids.begin() + static_cast<long>(at));
+  values.push_back(split->kids[0]);
+  std::vector<ExprPtr> masks{split->kids[1]};
+  masks.insert(masks.end(), rhs->kids.begin() + static_cast<long>(at) + 1, rhs->kids.end());
+  auto prefix = std::make_shared<Expr>(*split);
+  prefix->kids = {list(values), list(masks)};
+  rhs = prefix;
+}
+
 void fold_flag_relational(Expr& rel) {
   if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
+  regroup_value_mask_list(rel.kids[1]);
   Expr& lhs = *rel.kids[0];
   ExprPtr rhs = rel.kids[1];
   // sel V / M: the value/mask form.
@@ -66,6 +98,27 @@ void fold_flag_relational(Expr& rel) {
     band->kids = {rel.kids[0], list_to_or_chain(rhs->kids[1])};
     rel.kids[0] = band;
     rel.kids[1] = list_to_or_chain(rhs->kids[0]);
+    if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
+    return;
+  }
+  // sel V/n on a non-address type: the kernel's `sel & mask == V`.
+  if (rhs->kind == ExprKind::Prefix && rhs->kids.size() == 2 && rhs->kids[1]->kind == ExprKind::Number &&
+      rhs->kids[0]->kind == ExprKind::Value && lhs.kind == ExprKind::Selector && lhs.dtype != "ipv4_addr" &&
+      lhs.dtype != "ipv6_addr" && lhs.bits > 0 && rhs->number <= lhs.bits) {
+    const Expr& v = *rhs->kids[0];
+    auto mask = std::make_shared<Expr>(v);
+    std::fill(mask->bytes.begin(), mask->bytes.end(), 0);
+    unsigned width = std::min<unsigned>(lhs.bits, static_cast<unsigned>(mask->bytes.size() * 8));
+    for (unsigned bit = width - static_cast<unsigned>(rhs->number); bit < width; bit++)
+      mask->bytes[mask->bytes.size() - 1 - bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+    auto band = std::make_shared<Expr>();
+    band->kind = ExprKind::Binop;
+    band->loc = rel.loc;
+    band->binop = BinOp::And;
+    band->dtype = lhs.dtype;
+    band->bits = lhs.bits;
+    band->kids = {rel.kids[0], mask};
+    rel.kids = {band, rhs->kids[0]};
     if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
     return;
   }
@@ -96,12 +149,65 @@ void fold_flag_list(Expr& e) {
   e.bytes = std::move(bytes);
 }
 
-void fold_constant_binop(Expr& e) {
+static bool is_constant_tree(const Expr& e) {
+  if (e.kind == ExprKind::Value) return true;
+  if (e.kind != ExprKind::Binop) return false;
+  return is_constant_tree(*e.kids[0]) && is_constant_tree(*e.kids[1]);
+}
+
+static bool fits_u64(const std::vector<uint8_t>& b) {
+  for (size_t i = 0; i + 8 < b.size(); i++)
+    if (b[i]) return false;
+  return true;
+}
+
+static uint64_t to_u64(const std::vector<uint8_t>& b) {
+  uint64_t v = 0;
+  for (uint8_t x : b) v = (v << 8) | x;
+  return v;
+}
+
+// `c1 << c2` / `c1 >> c2` on constants, widening the value when the result
+// needs more bytes (nft computes it in the wider statement context).
+static bool fold_shift(Expr& e) {
+  const Expr& a = *e.kids[0];
+  const Expr& b = *e.kids[1];
+  if (a.kind != ExprKind::Value || b.kind != ExprKind::Value || !fits_u64(a.bytes) || !fits_u64(b.bytes)) return false;
+  uint64_t n = to_u64(b.bytes);
+  if (n >= 64) return false;
+  uint64_t v = to_u64(a.bytes);
+  if (e.binop == BinOp::Lshift && (v >> (63 - n)) > 1) return false;  // would overflow 64 bits
+  v = e.binop == BinOp::Lshift ? v << n : v >> n;
+  size_t need = 1;
+  while (need < 8 && (v >> (8 * need)) != 0) need++;
+  ExprPtr lhs = e.kids[0];
+  SourceLoc loc = e.loc;
+  e = *lhs;
+  e.loc = loc;
+  size_t size = std::max(e.bytes.size(), need);
+  e.bytes.assign(size, 0);
+  for (size_t i = 0; i < size && i < 8; i++) e.bytes[size - 1 - i] = static_cast<uint8_t>(v >> (8 * i));
+  e.bits = std::max<unsigned>(e.bits, static_cast<unsigned>(8 * need));
+  return true;
+}
+
+// Folds constant subtrees. Inside an expression that reads the packet, an
+// OR of flag values stays as written (`tcp flags & (fin | syn)`), as nft
+// lists it; a wholly constant expression folds to one value.
+static void fold_binop(Expr& e, bool whole_constant) {
   if (e.kind != ExprKind::Binop) return;
-  fold_constant_binop(*e.kids[0]);
-  fold_constant_binop(*e.kids[1]);
-  if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift) return;
+  fold_binop(*e.kids[0], whole_constant);
+  fold_binop(*e.kids[1], whole_constant);
+  // A constant on the left of a commutative operator goes to the right.
+  if (e.binop != BinOp::Lshift && e.binop != BinOp::Rshift && e.kids[0]->kind == ExprKind::Value &&
+      e.kids[1]->kind != ExprKind::Value)
+    std::swap(e.kids[0], e.kids[1]);
+  if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift) {
+    fold_shift(e);
+    return;
+  }
   if (!same_width_values(*e.kids[0], *e.kids[1])) return;
+  if (!whole_constant && e.binop == BinOp::Or && is_bitmask(e.kids[0]->dtype)) return;
   ExprPtr lhs = e.kids[0], rhs = e.kids[1];
   BinOp op = e.binop;
   SourceLoc loc = e.loc;
@@ -109,6 +215,8 @@ void fold_constant_binop(Expr& e) {
   e.loc = loc;
   combine(e.bytes, rhs->bytes, op);
 }
+
+void fold_constant_binop(Expr& e) { fold_binop(e, is_constant_tree(e)); }
 
 void fold_xor_relational(Expr& rel) {
   if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
