@@ -82,6 +82,18 @@ static void regroup_value_mask_list(ExprPtr& rhs) {
   rhs = prefix;
 }
 
+// `sel & mask`, typed as the selector.
+static ExprPtr masked(const SourceLoc& loc, const ExprPtr& sel, const ExprPtr& mask) {
+  auto band = std::make_shared<Expr>();
+  band->kind = ExprKind::Binop;
+  band->loc = loc;
+  band->binop = BinOp::And;
+  band->dtype = sel->dtype;
+  band->bits = sel->bits;
+  band->kids = {sel, mask};
+  return band;
+}
+
 void fold_flag_relational(Expr& rel) {
   if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
   regroup_value_mask_list(rel.kids[1]);
@@ -89,15 +101,7 @@ void fold_flag_relational(Expr& rel) {
   ExprPtr rhs = rel.kids[1];
   // sel V / M: the value/mask form.
   if (rhs->kind == ExprKind::Prefix && rhs->kids.size() == 2 && rhs->kids[1]->kind != ExprKind::Number) {
-    auto band = std::make_shared<Expr>();
-    band->kind = ExprKind::Binop;
-    band->loc = rel.loc;
-    band->binop = BinOp::And;
-    band->dtype = lhs.dtype;
-    band->bits = lhs.bits;
-    band->kids = {rel.kids[0], list_to_or_chain(rhs->kids[1])};
-    rel.kids[0] = band;
-    rel.kids[1] = list_to_or_chain(rhs->kids[0]);
+    rel.kids = {masked(rel.loc, rel.kids[0], list_to_or_chain(rhs->kids[1])), list_to_or_chain(rhs->kids[0])};
     if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
     return;
   }
@@ -111,14 +115,7 @@ void fold_flag_relational(Expr& rel) {
     unsigned width = std::min<unsigned>(lhs.bits, static_cast<unsigned>(mask->bytes.size() * 8));
     for (unsigned bit = width - static_cast<unsigned>(rhs->number); bit < width; bit++)
       mask->bytes[mask->bytes.size() - 1 - bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
-    auto band = std::make_shared<Expr>();
-    band->kind = ExprKind::Binop;
-    band->loc = rel.loc;
-    band->binop = BinOp::And;
-    band->dtype = lhs.dtype;
-    band->bits = lhs.bits;
-    band->kids = {rel.kids[0], mask};
-    rel.kids = {band, rhs->kids[0]};
+    rel.kids = {masked(rel.loc, rel.kids[0], mask), rhs->kids[0]};
     if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
     return;
   }

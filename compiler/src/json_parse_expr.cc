@@ -300,22 +300,27 @@ ExprPtr parse_selector(const json& j, ParseCtx& ctx) {
   return nullptr;
 }
 
-// Left-hand side and statement arguments: selectors, binops, concats, maps...
-ExprPtr parse_expr(const json& j, ParseCtx& ctx) {
-  DepthGuard guard(ctx);
-  if (guard.too_deep()) return nullptr;
-  if (!ctx.ok) return nullptr;
-  if (!j.is_object()) return parse_value_expr(j, ctx);
+// A `{"kind": ...}` expression: a selector or one of the common forms.
+static ExprPtr parse_object_expr(const json& j, ParseCtx& ctx, bool lhs_context) {
   if (ExprPtr s = parse_selector(j, ctx)) return s;
   if (!ctx.ok) return nullptr;
   std::string key;
   const json* val = nullptr;
   if (!single_key(j, key, val, ctx, "expression")) return nullptr;
   bool handled = false;
-  ExprPtr e = parse_common(key, *val, ctx, true, handled);
+  ExprPtr e = parse_common(key, *val, ctx, lhs_context, handled);
   if (handled) return e;
   ctx.error(fmt::format("Unknown expression type '{}'", key));
   return nullptr;
+}
+
+// Left-hand side and statement arguments: selectors, binops, concats, maps...
+ExprPtr parse_expr(const json& j, ParseCtx& ctx) {
+  DepthGuard guard(ctx);
+  if (guard.too_deep()) return nullptr;
+  if (!ctx.ok) return nullptr;
+  if (!j.is_object()) return parse_value_expr(j, ctx);
+  return parse_object_expr(j, ctx, true);
 }
 
 ExprPtr parse_value_expr(const json& j, ParseCtx& ctx) {
@@ -352,18 +357,8 @@ ExprPtr parse_value_expr(const json& j, ParseCtx& ctx) {
       }
       return l;
     }
-    case json::value_t::object: {
-      if (ExprPtr s = parse_selector(j, ctx)) return s;
-      if (!ctx.ok) return nullptr;
-      std::string key;
-      const json* val = nullptr;
-      if (!single_key(j, key, val, ctx, "expression")) return nullptr;
-      bool handled = false;
-      ExprPtr e = parse_common(key, *val, ctx, false, handled);
-      if (handled) return e;
-      ctx.error(fmt::format("Unknown expression type '{}'", key));
-      return nullptr;
-    }
+    case json::value_t::object:
+      return parse_object_expr(j, ctx, false);
     default:
       ctx.error(fmt::format("Unexpected JSON value '{}' for an expression", json_brief(j)));
       return nullptr;
