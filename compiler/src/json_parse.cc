@@ -601,6 +601,12 @@ Script parse_json(const std::string& text, const std::string& name, Diagnostics&
     auto colon = msg.find(": ");
     diags.error(at, "Invalid JSON: " + (colon == std::string::npos ? msg : msg.substr(colon + 2)));
     return script;
+  } catch (const json::exception& e) {
+    // Other reader failures, e.g. a number too large for any JSON number type.
+    std::string msg = e.what();
+    auto bracket = msg.find("] ");
+    diags.error(loc, "Invalid JSON: " + (bracket == std::string::npos ? msg : msg.substr(bracket + 2)));
+    return script;
   }
   jsonio::ParseCtx ctx{diags, loc, "ip", {}, 0, true};
   if (!doc.is_object() || !doc.contains("nftables")) {

@@ -118,3 +118,24 @@ TEST(Frontend, MalformedInputIsRejectedWithALocatedError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_nft_json: a number too large for JSON's number types made
+// the reader throw instead of reporting an error.
+TEST(JsonInput, HugeNumberIsAnErrorNotACrash) {
+  nfx::Diagnostics diags;
+  std::string text = "{\"nftables\": [" + std::string(70, '6') + "e666666]}";
+  nfx::parse_json(text, "huge.json", diags);
+  EXPECT_TRUE(diags.has_errors());
+  EXPECT_NE(diags.format().find("huge.json"), std::string::npos) << diags.format();
+}
+
+TEST(JsonInput, MalformedJsonPointsAtTheByte) {
+  nfx::Diagnostics diags;
+  nfx::parse_json("{\"nftables\": [\n  {\"add\": }\n]}", "bad.json", diags);
+  EXPECT_TRUE(diags.has_errors());
+  EXPECT_NE(diags.format().find("bad.json:2:"), std::string::npos) << diags.format();
+}
+
+}  // namespace
