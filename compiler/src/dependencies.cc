@@ -80,6 +80,14 @@ bool implied_by(const Expr& dep_rel, const Expr& next_rel, const std::string& fa
 
 }  // namespace
 
+StmtPtr make_match_stmt(ExprPtr rel, const SourceLoc& loc) {
+  auto stmt = std::make_shared<Stmt>();
+  stmt->kind = StmtKind::Match;
+  stmt->loc = loc;
+  stmt->exprs = {std::move(rel)};
+  return stmt;
+}
+
 void elide_redundant_dependencies(Rule& rule, const std::string& family) {
   auto& st = rule.stmts;
   for (size_t i = 0; i + 1 < st.size();) {

@@ -14,6 +14,9 @@ namespace nfx {
 
 void elide_redundant_dependencies(Rule& rule, const std::string& family);
 
+// A match statement `rel` at `loc`, for the dependencies nft inserts.
+StmtPtr make_match_stmt(ExprPtr rel, const SourceLoc& loc);
+
 // Inserts the `icmp type { ... }` set match nft adds before an icmp/icmpv6
 // field that several message types carry (icmp id, icmpv6 taddr...), unless
 // the rule matches the type first; returns the indexes of inserted statements.

@@ -36,11 +36,7 @@ StmtPtr make_type_dependency(const Expr& sel, const std::vector<uint8_t>& types)
   }
   auto rel = make_expr(ExprKind::Relational, sel.loc);
   rel->kids = {type, set};
-  auto stmt = std::make_shared<Stmt>();
-  stmt->kind = StmtKind::Match;
-  stmt->loc = sel.loc;
-  stmt->exprs = {rel};
-  return stmt;
+  return make_match_stmt(rel, sel.loc);
 }
 
 }  // namespace

@@ -122,11 +122,7 @@ bool add_reject_l4_dependency(Rule& rule, const std::string& family) {
   six->number = 6;
   auto rel = make_expr(ExprKind::Relational, rule.loc);
   rel->kids = {l4, six};
-  auto stmt = std::make_shared<Stmt>();
-  stmt->kind = StmtKind::Match;
-  stmt->loc = rule.loc;
-  stmt->exprs = {rel};
-  rule.stmts.insert(rule.stmts.begin(), stmt);
+  rule.stmts.insert(rule.stmts.begin(), make_match_stmt(rel, rule.loc));
   return true;
 }
 
