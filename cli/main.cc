@@ -73,6 +73,14 @@ int main(int argc, char** argv) {
   fmt_cmd->add_flag("-T,--numeric-time", po.numeric_time, "Print time values numerically");
   fmt_cmd->add_flag("-j,--json", po.json, "Format output in JSON");
 
+  auto* compile = app.add_subcommand("compile", "Compile a ruleset and print a stage of it");
+  std::vector<std::string> compile_files;
+  std::string emit = "ir";
+  compile->add_option("files", compile_files, "nft files (or libnftables JSON)")->required();
+  compile->add_option("-I,--includepath", includes, "Directory to search for included files");
+  compile->add_option("-D,--define", defines, "Define variable NAME=VALUE");
+  compile->add_option("--emit", emit, "Stage to print: ir")->check(CLI::IsMember({"ir"}));
+
   CLI11_PARSE(app, argc, argv);
 
   nfx::ParseOptions popts;
@@ -94,6 +102,17 @@ int main(int argc, char** argv) {
     // dumps store them sanitised to 0, which the library prints without -a).
     if (po.json) po.handles = true;
     std::string out = po.json ? nfx::print_ruleset_json(rs, po) : nfx::print_ruleset(rs, po);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  if (compile->parsed()) {
+    if (!load(compile_files, popts, rs)) return 1;
+    nfx::ir::Program prog;
+    nfx::Diagnostics diags;
+    bool ok = nfx::lower_ruleset(rs, prog, diags);
+    if (!diags.all().empty()) std::fputs(diags.format().c_str(), stderr);
+    if (!ok) return 1;
+    std::string out = nfx::ir::print_program(prog);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
   }

@@ -90,23 +90,6 @@ json devices_json(const std::vector<std::string>& devs) {
   return arr;
 }
 
-long priority_value(const std::string& family, const std::string& hook, const Expr* prio) {
-  if (!prio) return 0;
-  try {
-    if (prio->kind == ExprKind::Number) return std::stol(prio->text, nullptr, 0);
-    int base = 0;
-    if (!named_priority(family, hook, prio->text, base)) return std::stol(prio->text, nullptr, 0);
-    long value = base;
-    if (prio->path.size() == 2) {
-      long off = std::stol(prio->path[1], nullptr, 0);
-      value += prio->path[0] == "-" ? -off : off;
-    }
-    return value;
-  } catch (...) {
-    return 0;
-  }
-}
-
 json table_json(const TableDecl& t, const PrintOptions& po) {
   json j;
   j["family"] = t.family;
@@ -132,7 +115,7 @@ json chain_json(const TableDecl& t, const ChainDecl& c, const PrintOptions& po) 
     if (!c.devices.empty()) j["dev"] = devices_json(c.devices);
     j["type"] = *c.type;
     j["hook"] = c.hook.value_or("");
-    j["prio"] = priority_value(t.family, c.hook.value_or(""), c.priority.get());
+    j["prio"] = chain_priority_value(t.family, c.hook.value_or(""), c.priority.get());
     j["policy"] = c.policy.value_or("accept");
   }
   return {{"chain", j}};
@@ -316,7 +299,7 @@ json flowtable_json(const TableDecl& t, const FlowtableDecl& f, const PrintOptio
   j["table"] = t.name;
   j["handle"] = handle_of(f.handle, po);
   j["hook"] = f.hook.value_or("ingress");
-  j["prio"] = priority_value(t.family, "flowtable", f.priority.get());
+  j["prio"] = chain_priority_value(t.family, "flowtable", f.priority.get());
   if (!f.devices.empty()) j["dev"] = devices_json(f.devices);
   return {{"flowtable", j}};
 }

@@ -203,4 +203,8 @@ const OptionDesc* find_option_by_type(OptionFamily fam, unsigned type);
 // "dstnat - 5", or the number), as nft's prio2str (names within +-10).
 std::string priority_to_string(const std::string& family, const std::string& hook, int value);
 
+// The value of a chain's priority expression (a number, a name, "name + n").
+struct Expr;
+long chain_priority_value(const std::string& family, const std::string& hook, const Expr* prio);
+
 }  // namespace nfx

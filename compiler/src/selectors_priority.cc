@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <nfx/grammar.h>
+
 #include "selectors.h"
 
 namespace nfx {
@@ -115,5 +117,24 @@ std::string priority_to_string(const std::string& family, const std::string& hoo
   if (out.empty()) out = std::to_string(value);
   return out;
 }
+
+// A chain priority expression (number, name, "name + n") as its value.
+long chain_priority_value(const std::string& family, const std::string& hook, const Expr* prio) {
+  if (!prio) return 0;
+  try {
+    if (prio->kind == ExprKind::Number) return std::stol(prio->text, nullptr, 0);
+    int base = 0;
+    if (!named_priority(family, hook, prio->text, base)) return std::stol(prio->text, nullptr, 0);
+    long value = base;
+    if (prio->path.size() == 2) {
+      long off = std::stol(prio->path[1], nullptr, 0);
+      value += prio->path[0] == "-" ? -off : off;
+    }
+    return value;
+  } catch (...) {
+    return 0;
+  }
+}
+
 
 }  // namespace nfx

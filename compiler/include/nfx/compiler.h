@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nfx/grammar.h>
+#include <nfx/ir.h>
 
 #include <string>
 #include <vector>
@@ -46,5 +47,10 @@ std::string print_ruleset(const Ruleset& rs, const PrintOptions& opts);
 std::string print_ruleset_json(const Ruleset& rs, const PrintOptions& opts);
 // Parses libnftables JSON input (a {"nftables": [...]} document) into a script.
 Script parse_json(const std::string& text, const std::string& name, Diagnostics& diags);
+
+// Lowers a checked ruleset to the IR (issue: the interpreter and JIT run
+// it). Implicit protocol dependencies come back as explicit matches. Whatever
+// the executors cannot run yet is reported as an error at its location.
+bool lower_ruleset(const Ruleset& rs, ir::Program& out, Diagnostics& diags);
 
 }  // namespace nfx

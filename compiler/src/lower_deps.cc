@@ -1,0 +1,111 @@
+// Implicit protocol dependencies, as nft generates them in bytecode: before a
+// field of a protocol, the match that makes sure the packet carries that
+// protocol. Checked against `nft --debug=netlink` (nft 1.0.6):
+//   network fields (ip, ip6, arp): meta nfproto in inet, meta protocol in
+//     bridge and netdev, nothing in the protocol's own family;
+//   icmp/icmpv6 also name the network protocol: ether type in bridge,
+//     meta protocol in netdev, meta nfproto in inet;
+//   transport fields: meta l4proto;
+//   ether fields outside bridge: meta iiftype ether; vlan: ether type 8021q.
+// The listing form leaves these out (dependencies.cc), so they come back here.
+#include <string>
+
+#include "lower.h"
+#include "selectors.h"
+
+namespace nfx::lower {
+
+namespace {
+
+using ir::Bytes;
+
+enum MetaKey : uint32_t { kMetaProtocol = 1, kMetaIiftype = 8, kMetaNfproto = 15, kMetaL4proto = 16 };
+
+ir::Stmt match_eq(ir::ValuePtr lhs, Bytes value) {
+  ir::Stmt s;
+  s.kind = ir::StmtKind::Match;
+  s.pred.kind = ir::PredKind::Cmp;
+  s.pred.op = ir::CmpOp::Eq;
+  s.pred.lhs = std::move(lhs);
+  s.pred.value = std::move(value);
+  return s;
+}
+
+ir::ValuePtr meta(uint32_t key, uint32_t len, ir::Order order) {
+  auto v = std::make_shared<ir::Value>();
+  v->kind = ir::ValueKind::Meta;
+  v->key = key;
+  v->len = len;
+  v->order = order;
+  return v;
+}
+
+ir::ValuePtr ether_type_load() {
+  auto v = std::make_shared<ir::Value>();
+  v->kind = ir::ValueKind::Payload;
+  v->base = ir::PayloadBase::Link;
+  v->offset = 12;
+  v->len = 2;
+  return v;
+}
+
+uint16_t ethertype_of(const std::string& proto) {
+  if (proto == "ip" || proto == "icmp" || proto == "igmp") return 0x0800;
+  if (proto == "ip6" || proto == "icmpv6") return 0x86dd;
+  if (proto == "arp") return 0x0806;
+  return 0;
+}
+
+void once(RuleState& st, const std::string& key, std::vector<ir::Stmt>& out, ir::Stmt s) {
+  if (!st.deps.insert(key).second) return;
+  out.push_back(std::move(s));
+}
+
+// The network protocol named explicitly for `proto` (ip, ip6, arp, icmp, icmpv6).
+void network_dependency(Context& ctx, RuleState& st, const std::string& proto, bool via_ether_type,
+                        std::vector<ir::Stmt>& out) {
+  const std::string& fam = ctx.table.family;
+  uint16_t et = ethertype_of(proto);
+  if (!et) return;
+  if (fam == "inet") {
+    if (et == 0x0806) return;  // arp never reaches inet chains
+    uint8_t nf = et == 0x0800 ? 2 : 10;
+    once(st, "nfproto" + std::to_string(nf), out, match_eq(meta(kMetaNfproto, 1, ir::Order::Host), {nf}));
+  } else if (fam == "bridge" || fam == "netdev") {
+    Bytes v = ir::be_from_u64(et, 2);
+    if (via_ether_type && fam == "bridge")
+      once(st, "ethertype" + std::to_string(et), out, match_eq(ether_type_load(), v));
+    else
+      once(st, "protocol" + std::to_string(et), out, match_eq(meta(kMetaProtocol, 2, ir::Order::Big), v));
+  }
+}
+
+}  // namespace
+
+void add_dependencies(Context& ctx, RuleState& st, const Field& f, std::vector<ir::Stmt>& out) {
+  if (f.proto.empty()) return;
+  const std::string& fam = ctx.table.family;
+  const ProtoDesc* p = find_proto(f.proto);
+  if (!p) return;
+  switch (p->base) {
+    case PayloadBase::LinkLayer:
+      if (fam != "bridge")
+        once(st, "iiftype", out, match_eq(meta(kMetaIiftype, 2, ir::Order::Host), ir::reversed(ir::be_from_u64(1, 2))));
+      if (f.proto == "vlan") once(st, "ethertype" + std::to_string(0x8100), out, match_eq(ether_type_load(), ir::be_from_u64(0x8100, 2)));
+      return;
+    case PayloadBase::Network:
+      network_dependency(ctx, st, f.proto, false, out);
+      return;
+    case PayloadBase::Transport: {
+      if (f.proto == "icmp" || f.proto == "icmpv6") network_dependency(ctx, st, f.proto, true, out);
+      if (!p->dep_key || std::string(p->dep_key) != "l4proto") return;  // th: any transport
+      once(st, "l4proto" + std::to_string(p->dep_value), out,
+           match_eq(meta(kMetaL4proto, 1, ir::Order::Host), {static_cast<uint8_t>(p->dep_value)}));
+      return;
+    }
+    case PayloadBase::Inner:
+      return;
+  }
+}
+
+}  // namespace nfx::lower
