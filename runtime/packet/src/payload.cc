@@ -1,0 +1,47 @@
+// Payload loads with the kernel's bounds (nft_payload_eval): where each
+// base starts, and when a load breaks the rule instead of reading.
+#include <nfx/packet.h>
+
+#include <cstring>
+
+#include "internal.h"
+
+namespace nfx::packet {
+
+std::optional<std::uint32_t> payload_base_offset(std::span<const std::uint8_t> frame,
+                                                 const PacketLayout& layout, PayloadBase base) {
+  if (!layout.link_ok) return std::nullopt;
+  switch (base) {
+    case PayloadBase::Link:
+      // skb_mac_header_was_set and skb_mac_header_len != 0. The VLAN tag the
+      // kernel rebuilds (nft_payload_copy_vlan) is inline in our bytes.
+      if (layout.mac_off < 0 || layout.nh_off <= static_cast<std::uint32_t>(layout.mac_off))
+        return std::nullopt;
+      return static_cast<std::uint32_t>(layout.mac_off);
+    case PayloadBase::Network: return layout.nh_off;
+    case PayloadBase::Transport:
+      if (!layout.l4_valid || layout.fragoff != 0) return std::nullopt;
+      return layout.th_off;
+    case PayloadBase::Inner: {
+      // nft_payload_inner_offset: after the UDP header or the whole TCP header.
+      if (!layout.l4_valid || layout.fragoff != 0) return std::nullopt;
+      if (layout.l4proto == kIpProtoUdp) return layout.th_off + 8;
+      if (layout.l4proto != kIpProtoTcp) return std::nullopt;
+      if (!detail::fits(layout.th_off, 20, detail::data_end(frame, layout))) return std::nullopt;
+      return layout.th_off + (frame[layout.th_off + 12] >> 4) * 4u;
+    }
+  }
+  return std::nullopt;
+}
+
+bool payload_load(std::span<const std::uint8_t> frame, const PacketLayout& layout,
+                  PayloadBase base, std::uint32_t offset, std::uint32_t len, std::uint8_t* out) {
+  const std::optional<std::uint32_t> start = payload_base_offset(frame, layout, base);
+  if (!start) return false;
+  const std::uint64_t at = std::uint64_t{*start} + offset;
+  if (!detail::fits(at, len, detail::data_end(frame, layout))) return false;
+  if (len != 0) std::memcpy(out, frame.data() + at, len);
+  return true;
+}
+
+}  // namespace nfx::packet
