@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <nfx/compiler.h>
 
+#include "eval.h"
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -81,6 +83,21 @@ int main(int argc, char** argv) {
   compile->add_option("-D,--define", defines, "Define variable NAME=VALUE");
   compile->add_option("--emit", emit, "Stage to print: ir")->check(CLI::IsMember({"ir"}));
 
+  auto* eval = app.add_subcommand("eval", "Run each frame of a pcap through a ruleset with the interpreter");
+  std::string eval_ruleset;
+  nfx::cli::EvalOptions eo;
+  eval->add_option("ruleset", eval_ruleset, "nft file (or libnftables JSON)")->required();
+  eval->add_option("pcap", eo.pcap, "pcap file of Ethernet (or raw IP) frames")->required();
+  eval->add_option("-I,--includepath", includes, "Directory to search for included files");
+  eval->add_option("-D,--define", defines, "Define variable NAME=VALUE");
+  eval->add_option("--path", eo.path, "input, forward, output or bridge")->check(CLI::IsMember({"input", "forward", "output", "bridge"}));
+  eval->add_option("--iif", eo.iif, "Interface the frames arrive on");
+  eval->add_option("--oif", eo.oif, "Interface the frames leave on (forward, output, bridge)");
+  eval->add_flag("--json", eo.json, "One JSON object per packet");
+  eval->add_flag("--trace", eo.trace, "Print each packet's path through the chains");
+  eval->add_option("-o,--output", eo.out_pcap, "Write the frames that leave to this pcap");
+  eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
+
   CLI11_PARSE(app, argc, argv);
 
   nfx::ParseOptions popts;
@@ -104,6 +121,10 @@ int main(int argc, char** argv) {
     std::string out = po.json ? nfx::print_ruleset_json(rs, po) : nfx::print_ruleset(rs, po);
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
+  }
+  if (eval->parsed()) {
+    if (!load({eval_ruleset}, popts, rs)) return 1;
+    return nfx::cli::run_eval(rs, eo);
   }
   if (compile->parsed()) {
     if (!load(compile_files, popts, rs)) return 1;

@@ -1,0 +1,125 @@
+#include "eval.h"
+
+#include <fmt/format.h>
+#include <nfx/pipeline.h>
+#include <pcap/pcap.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace nfx::cli {
+
+namespace {
+
+struct PcapCloser {
+  void operator()(pcap_t* p) const { pcap_close(p); }
+};
+struct DumperCloser {
+  void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
+};
+
+
+void print_trace(const vm::TraceEvent& ev) {
+  switch (ev.kind) {
+    case vm::TraceEvent::Rule:
+      std::printf("trace id 0 %s %s %s rule handle %llu (%s)\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str(),
+                  static_cast<unsigned long long>(ev.handle), ev.verdict.empty() ? "continue" : ev.verdict.c_str());
+      break;
+    case vm::TraceEvent::Policy:
+      std::printf("trace id 0 %s %s %s policy %s\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str(),
+                  ev.verdict.c_str());
+      break;
+    case vm::TraceEvent::Return:
+      std::printf("trace id 0 %s %s %s return\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str());
+      break;
+  }
+}
+
+}  // namespace
+
+int run_eval(const Ruleset& rs, const EvalOptions& o) {
+  pipeline::Path path;
+  if (!pipeline::path_from_name(o.path, path)) {
+    std::fprintf(stderr, "Error: unknown path '%s' (input, forward, output or bridge)\n", o.path.c_str());
+    return 1;
+  }
+  ir::Program prog;
+  Diagnostics diags;
+  bool lowered = lower_ruleset(rs, prog, diags);
+  if (!diags.all().empty()) std::fputs(diags.format().c_str(), stderr);
+  if (!lowered) return 1;
+  std::vector<std::string> errors;
+  auto vm = vm::Interpreter::load(std::move(prog), errors, o.seed);
+  if (!vm) {
+    for (const auto& e : errors) std::fprintf(stderr, "Error: %s\n", e.c_str());
+    return 1;
+  }
+
+  char err[PCAP_ERRBUF_SIZE] = {0};
+  std::unique_ptr<pcap_t, PcapCloser> in(pcap_open_offline(o.pcap.c_str(), err));
+  if (!in) {
+    std::fprintf(stderr, "Error: %s: %s\n", o.pcap.c_str(), err);
+    return 1;
+  }
+  int dlt = pcap_datalink(in.get());
+  packet::LinkType link;
+  if (dlt == DLT_EN10MB) link = packet::LinkType::Ethernet;
+  else if (dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6) link = packet::LinkType::RawIp;
+  else {
+    std::fprintf(stderr, "Error: %s: link type %s is not Ethernet or raw IP\n", o.pcap.c_str(),
+                 pcap_datalink_val_to_name(dlt));
+    return 1;
+  }
+  std::unique_ptr<pcap_t, PcapCloser> dead;
+  std::unique_ptr<pcap_dumper_t, DumperCloser> out;
+  if (!o.out_pcap.empty()) {
+    dead.reset(pcap_open_dead(dlt, 262144));
+    out.reset(pcap_dump_open(dead.get(), o.out_pcap.c_str()));
+    if (!out) {
+      std::fprintf(stderr, "Error: %s: %s\n", o.out_pcap.c_str(), pcap_geterr(dead.get()));
+      return 1;
+    }
+  }
+
+  pipeline::Interface iif{o.iif, 2}, oif{o.oif, 3};
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  uint64_t n = 0;
+  int rc;
+  auto trace = o.trace ? std::function<void(const vm::TraceEvent&)>(print_trace) : nullptr;
+  while ((rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
+    ++n;
+    vm::Packet pkt;
+    pkt.frame = packet::Frame(data, hdr->caplen);
+    pkt.layout.link = link;
+    pkt.meta.now_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(hdr->ts.tv_usec) * 1000ull;
+    if (o.trace) std::printf("packet %llu\n", static_cast<unsigned long long>(n));
+    pipeline::PathResult r = pipeline::run_path(*vm, path, pkt, iif, oif, trace);
+    for (const auto& line : r.log) std::fprintf(stderr, "log: %s\n", line.c_str());
+    const vm::Decision& d = r.decision;
+    std::string verdict = r.accepted ? "accept" : "drop";
+    if (o.json) {
+      std::string line = fmt::format("{{\"packet\": {}, \"verdict\": \"{}\"", n, verdict);
+      if (!d.chain.empty()) line += fmt::format(", \"chain\": \"{} {} {}\"", d.family, d.table, d.chain);
+      if (!d.chain.empty() && !d.by_policy) line += fmt::format(", \"handle\": {}", d.handle);
+      std::printf("%s}\n", line.c_str());
+    } else {
+      std::string who = d.chain.empty() ? (r.dropped_before.empty() ? "no chain" : "dropped by " + r.dropped_before)
+                        : d.by_policy ? fmt::format("{} {} {} policy", d.family, d.table, d.chain)
+                                      : fmt::format("{} {} {} handle {}", d.family, d.table, d.chain, d.handle);
+      std::printf("packet %llu: %s (%s)\n", static_cast<unsigned long long>(n), verdict.c_str(), who.c_str());
+    }
+    if (out && r.accepted && path != pipeline::Path::Input) {
+      pcap_pkthdr oh = *hdr;
+      oh.caplen = oh.len = static_cast<bpf_u_int32>(pkt.frame.size());
+      pcap_dump(reinterpret_cast<u_char*>(out.get()), &oh, pkt.frame.data());
+    }
+  }
+  if (rc == PCAP_ERROR) {
+    std::fprintf(stderr, "Error: %s: %s\n", o.pcap.c_str(), pcap_geterr(in.get()));
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace nfx::cli

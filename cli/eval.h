@@ -1,0 +1,22 @@
+// `nfx eval RULESET PCAP`: wiring between the compiler, the interpreter,
+// the hook pipeline and pcap files.
+#pragma once
+
+#include <nfx/compiler.h>
+
+#include <string>
+
+namespace nfx::cli {
+
+struct EvalOptions {
+  std::string pcap, out_pcap;
+  std::string path = "input";
+  std::string iif = "eth0", oif = "eth1";
+  bool json = false, trace = false;
+  uint64_t seed = 0;
+};
+
+// Returns the process exit code.
+int run_eval(const Ruleset& rs, const EvalOptions& o);
+
+}  // namespace nfx::cli

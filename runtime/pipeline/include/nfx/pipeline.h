@@ -1,0 +1,42 @@
+// nfx pipeline: the path a frame takes through the netfilter hooks, as the
+// kernel's receive, forward, local-output and bridge paths call them.
+//
+// This is the one public header of the pipeline library. It knows hooks and
+// their order, not rule syntax: the interpreter (nfx/vm.h) runs the chains.
+#pragma once
+
+#include <nfx/vm.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace nfx::pipeline {
+
+enum class Path : uint8_t {
+  Input,    // netdev ingress, prerouting, input (arp: input)
+  Forward,  // netdev ingress, prerouting, forward, postrouting, netdev egress
+  Output,   // output, postrouting, netdev egress
+  Bridge,   // netdev ingress, bridge prerouting, forward, postrouting, netdev egress
+};
+bool path_from_name(const std::string& name, Path& out);
+
+struct Interface {
+  std::string name;
+  uint32_t index = 0;
+};
+
+struct PathResult {
+  bool accepted = false;       // the frame reached the end of the path
+  vm::Decision decision;       // the last hook's decision (or the one that dropped)
+  std::string dropped_before;  // why the stack dropped it before any hook ("" if not)
+  std::vector<std::string> log;
+};
+
+// Runs `pkt` (a received Ethernet frame, or a locally sent one for Output)
+// along `path`. Packets the IP stack would drop before prerouting (ip_rcv /
+// ipv6_rcv checks) are dropped with `dropped_before` saying why.
+PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
+                    const std::function<void(const vm::TraceEvent&)>& trace = {});
+
+}  // namespace nfx::pipeline

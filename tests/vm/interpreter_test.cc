@@ -1,0 +1,230 @@
+// The reference interpreter on small rulesets and hand-built frames: what a
+// user of nft would check (verdicts, deciding rules, counters, rewrites).
+#include <gtest/gtest.h>
+#include <nfx/compiler.h>
+#include <nfx/pipeline.h>
+
+#include "../packet/frame_builder.h"
+
+namespace nfx {
+namespace {
+
+using namespace packet::testing;
+
+std::unique_ptr<vm::Interpreter> compile(const std::string& text, std::string* error = nullptr) {
+  Diagnostics diags;
+  Script script = parse_string(text, "<test>", diags);
+  Ruleset rs;
+  EXPECT_TRUE(!diags.has_errors() && apply_script(script, rs, diags)) << diags.format();
+  ir::Program prog;
+  if (!lower_ruleset(rs, prog, diags)) {
+    if (error) *error = diags.format();
+    return nullptr;
+  }
+  std::vector<std::string> errors;
+  auto vm = vm::Interpreter::load(std::move(prog), errors);
+  if (!vm && error)
+    for (auto& e : errors) *error += e + "\n";
+  return vm;
+}
+
+struct Outcome {
+  pipeline::PathResult result;
+  Bytes out;
+};
+
+Outcome run(vm::Interpreter& vm, const Bytes& frame, pipeline::Path path = pipeline::Path::Input, uint64_t now_ns = 1) {
+  vm::Packet pkt;
+  pkt.frame = packet::Frame(frame.data(), frame.size());
+  pkt.meta.now_ns = now_ns;
+  Outcome r;
+  r.result = pipeline::run_path(vm, path, pkt, {"eth0", 2}, {"eth1", 3});
+  r.out.assign(pkt.frame.data(), pkt.frame.data() + pkt.frame.size());
+  return r;
+}
+
+Bytes tcp4(std::array<uint8_t, 4> src, uint16_t dport, uint16_t frag = 0) {
+  Ip4 ip;
+  ip.src = src;
+  ip.frag = frag;
+  return ethernet(0x0800, ipv4(ip, tcp(40000, dport)));
+}
+
+TEST(Interpreter, VerdictsPoliciesAndDecidingRules) {
+  auto vm = compile(R"(table inet filter {
+    set blocked { type ipv4_addr; flags interval; elements = { 10.0.0.0/8 } }
+    chain input { type filter hook input priority 0; policy drop;
+      ip saddr @blocked drop
+      tcp dport { 22, 80 } accept
+    } })");
+  ASSERT_TRUE(vm);
+  Outcome blocked = run(*vm, tcp4({10, 1, 2, 3}, 22));
+  EXPECT_FALSE(blocked.result.accepted);
+  EXPECT_EQ(blocked.result.decision.handle, 3u);
+  Outcome ssh = run(*vm, tcp4({192, 0, 2, 1}, 22));
+  EXPECT_TRUE(ssh.result.accepted);
+  EXPECT_EQ(ssh.result.decision.chain, "input");
+  EXPECT_EQ(ssh.result.decision.handle, 5u);  // the anonymous set took handle 4
+  Outcome other = run(*vm, tcp4({192, 0, 2, 1}, 23));
+  EXPECT_FALSE(other.result.accepted);
+  EXPECT_TRUE(other.result.decision.by_policy);
+}
+
+TEST(Interpreter, AcceptEndsOnlyItsOwnBaseChain) {
+  auto vm = compile(R"(table ip a { chain c { type filter hook input priority 10; drop } }
+    table ip b { chain c { type filter hook input priority -5; accept } })");
+  ASSERT_TRUE(vm);
+  Outcome r = run(*vm, tcp4({192, 0, 2, 1}, 22));
+  EXPECT_FALSE(r.result.accepted);
+  EXPECT_EQ(r.result.decision.table, "a");
+}
+
+TEST(Interpreter, JumpGotoReturn) {
+  auto vm = compile(R"(table ip t {
+    chain sub { tcp dport 22 return; tcp dport 23 accept }
+    chain other { drop }
+    chain c { type filter hook input priority 0; policy accept;
+      jump sub
+      tcp dport 22 goto other
+      drop
+    } })");
+  ASSERT_TRUE(vm);
+  EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 1}, 23)).result.accepted);   // accepted in sub
+  EXPECT_FALSE(run(*vm, tcp4({1, 1, 1, 1}, 22)).result.accepted);  // returned, then goto other
+  EXPECT_EQ(run(*vm, tcp4({1, 1, 1, 1}, 22)).result.decision.handle, 6u);  // the drop in chain other
+  EXPECT_FALSE(run(*vm, tcp4({1, 1, 1, 1}, 24)).result.accepted);
+}
+
+TEST(Interpreter, JumpsDeeperThanTheKernelStackAreRefused) {
+  std::string text = "table ip t {\n";
+  for (int i = 0; i < 18; ++i) text += "chain c" + std::to_string(i) + " { jump c" + std::to_string(i + 1) + " }\n";
+  text += "chain c18 { accept }\n chain base { type filter hook input priority 0; jump c0 }\n}\n";
+  std::string error;
+  EXPECT_FALSE(compile(text, &error));
+  EXPECT_NE(error.find("more than the kernel's 16"), std::string::npos) << error;
+}
+
+TEST(Interpreter, NonFirstFragmentsHaveNoTransportHeader) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook input priority 0; policy accept;
+      tcp dport 22 counter drop
+      meta l4proto tcp counter drop
+    } })");
+  ASSERT_TRUE(vm);
+  Outcome first = run(*vm, tcp4({1, 1, 1, 1}, 22, 0x2000));  // MF set, offset 0
+  EXPECT_EQ(first.result.decision.handle, 2u);
+  Outcome later = run(*vm, tcp4({1, 1, 1, 1}, 22, 0x0010));  // offset 16 units
+  EXPECT_EQ(later.result.decision.handle, 3u);
+}
+
+TEST(Interpreter, CountersCountTheNetworkLength) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook input priority 0; counter } })");
+  ASSERT_TRUE(vm);
+  Bytes f = tcp4({1, 1, 1, 1}, 22);
+  run(*vm, f);
+  run(*vm, f);
+  auto c = vm->rule_counters(0, 0, 0);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].packets, 2u);
+  EXPECT_EQ(c[0].bytes, 2 * (f.size() - 14));
+}
+
+TEST(Interpreter, LimitIsATokenBucketOnPacketTime) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook input priority 0; policy drop;
+      limit rate 2/second burst 2 packets accept } })");
+  ASSERT_TRUE(vm);
+  Bytes f = tcp4({1, 1, 1, 1}, 22);
+  uint64_t t0 = 1000000000000ull;
+  EXPECT_TRUE(run(*vm, f, pipeline::Path::Input, t0).result.accepted);
+  EXPECT_TRUE(run(*vm, f, pipeline::Path::Input, t0).result.accepted);
+  EXPECT_FALSE(run(*vm, f, pipeline::Path::Input, t0).result.accepted);  // burst used up
+  EXPECT_TRUE(run(*vm, f, pipeline::Path::Input, t0 + 500000000).result.accepted);  // one token per 0.5 s
+  EXPECT_FALSE(run(*vm, f, pipeline::Path::Input, t0 + 500000000).result.accepted);
+}
+
+TEST(Interpreter, QuotaStopsMatchingOnceUsedUp) {
+  Bytes f = tcp4({1, 1, 1, 1}, 22);
+  size_t len = f.size() - 14;
+  auto vm = compile("table ip t { chain c { type filter hook input priority 0; policy drop; quota " +
+                    std::to_string(2 * len + 1) + " bytes accept } }");
+  ASSERT_TRUE(vm);
+  EXPECT_TRUE(run(*vm, f).result.accepted);
+  EXPECT_TRUE(run(*vm, f).result.accepted);
+  EXPECT_FALSE(run(*vm, f).result.accepted);
+}
+
+TEST(Interpreter, PayloadSetKeepsChecksumsRight) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook forward priority 0;
+      ip ttl set 5 ip saddr set 203.0.113.9 tcp dport set 8080 } })");
+  ASSERT_TRUE(vm);
+  Outcome r = run(*vm, tcp4({192, 0, 2, 1}, 22), pipeline::Path::Forward);
+  ASSERT_TRUE(r.result.accepted);
+  const Bytes& o = r.out;
+  EXPECT_EQ(o[14 + 8], 5);
+  EXPECT_EQ((Bytes{o[26], o[27], o[28], o[29]}), (Bytes{203, 0, 113, 9}));
+  EXPECT_EQ(get16(o, 34 + 2), 8080);
+  auto layout = packet::parse_layout(o.data(), o.size(), packet::LinkType::Ethernet, packet::Context::IpStack);
+  EXPECT_TRUE(packet::ipv4_header_checksum_ok(std::span<const uint8_t>(o.data() + 14, 20)));
+  EXPECT_TRUE(packet::transport_checksum_ok(o, layout));
+}
+
+TEST(Interpreter, VerdictMapsAndNumgen) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook input priority 0;
+      tcp dport vmap { 22 : accept, 23 : drop }
+      numgen inc mod 2 0 drop
+    } })");
+  ASSERT_TRUE(vm);
+  EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 1}, 22)).result.accepted);
+  EXPECT_FALSE(run(*vm, tcp4({1, 1, 1, 1}, 23)).result.accepted);
+  // numgen inc starts at 0: the 1st, 3rd... packet reaching it is dropped
+  EXPECT_FALSE(run(*vm, tcp4({1, 1, 1, 1}, 24)).result.accepted);
+  EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 1}, 24)).result.accepted);
+  EXPECT_FALSE(run(*vm, tcp4({1, 1, 1, 1}, 24)).result.accepted);
+}
+
+TEST(Interpreter, DynamicSetsLearnFromPacketsAndExpire) {
+  auto vm = compile(R"(table ip t {
+    set seen { type ipv4_addr; flags dynamic,timeout; timeout 10s }
+    chain c { type filter hook input priority 0; policy accept;
+      ip saddr @seen drop
+      tcp dport 22 add @seen { ip saddr }
+    } })");
+  ASSERT_TRUE(vm);
+  uint64_t t0 = 1000000000000ull;
+  EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 1}, 22), pipeline::Path::Input, t0).result.accepted);
+  EXPECT_FALSE(run(*vm, tcp4({1, 1, 1, 1}, 80), pipeline::Path::Input, t0 + 1).result.accepted);
+  EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 2}, 80), pipeline::Path::Input, t0 + 1).result.accepted);
+  EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 1}, 80), pipeline::Path::Input, t0 + 11000000000ull).result.accepted);
+}
+
+TEST(Interpreter, BridgePathAndLinkLayerFields) {
+  auto vm = compile(R"(table bridge b { chain f { type filter hook forward priority 0;
+      ether saddr 02:00:00:00:00:01 drop } })");
+  ASSERT_TRUE(vm);
+  Bytes f = tcp4({1, 1, 1, 1}, 22);
+  EXPECT_FALSE(run(*vm, f, pipeline::Path::Bridge).result.accepted);
+  f[11] = 9;
+  EXPECT_TRUE(run(*vm, f, pipeline::Path::Bridge).result.accepted);
+}
+
+TEST(Interpreter, WhatCannotRunIsRefusedByName) {
+  std::string error;
+  EXPECT_FALSE(compile(R"(table ip t { chain c { type filter hook input priority 0; ct state established accept } })",
+                       &error));
+  EXPECT_NE(error.find("ct expressions"), std::string::npos) << error;
+  EXPECT_NE(error.find("rule handle 2"), std::string::npos) << error;
+}
+
+TEST(Interpreter, MalformedIpNeverReachesTheHooks) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook prerouting priority 0; counter accept } })");
+  ASSERT_TRUE(vm);
+  Bytes f = tcp4({1, 1, 1, 1}, 22);
+  f[14 + 10] ^= 0xff;  // header checksum
+  Outcome r = run(*vm, f);
+  EXPECT_FALSE(r.result.accepted);
+  EXPECT_EQ(r.result.dropped_before, "ip_rcv");
+  EXPECT_EQ(vm->rule_counters(0, 0, 0)[0].packets, 0u);
+  for (size_t n = 0; n < f.size(); ++n) run(*vm, Bytes(f.begin(), f.begin() + static_cast<long>(n)));  // no crash
+}
+
+}  // namespace
+}  // namespace nfx

@@ -1,0 +1,99 @@
+// nfx vm: the execution contract and the reference interpreter.
+//
+// This is the one public header of the vm library. The interpreter runs an
+// IR program (nfx/ir.h) over packets seen as the kernel sees them
+// (nfx/packet.h), with the kernel's semantics: base chains ordered by
+// priority across tables, accept ending a chain and drop ending the packet,
+// a jump stack of 16, NFT_BREAK when a load falls outside the packet, and
+// the kernel's counters, limits, quotas, numgen, jhash and sets.
+#pragma once
+
+#include <nfx/ir.h>
+#include <nfx/packet.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace nfx::vm {
+
+enum class Hook : uint8_t { Prerouting, Input, Forward, Output, Postrouting, Ingress, Egress };
+const char* hook_name(Hook h);
+
+// What a hook knows besides the frame: devices, marks, the clock.
+struct PacketMeta {
+  uint32_t iif = 0, oif = 0;        // interface indexes (0: none)
+  std::string iifname, oifname;
+  uint16_t iiftype = 1, oiftype = 1;  // ARPHRD_ETHER
+  uint32_t iifgroup = 0, oifgroup = 0;
+  uint32_t mark = 0;
+  uint32_t priority = 0;
+  uint8_t pkttype = 0;              // PACKET_HOST
+  bool nftrace = false;
+  uint32_t cpu = 0;
+  uint64_t now_ns = 0;              // the packet's time: limits, timeouts
+};
+
+struct Packet {
+  packet::Frame frame;
+  packet::PacketLayout layout;
+  PacketMeta meta;
+  // Re-parse after a rewrite that may move headers.
+  void reparse();
+};
+
+// One step of a trace, in the spirit of `nft monitor trace`.
+struct TraceEvent {
+  enum Kind { Rule, Policy, Return } kind = Rule;
+  std::string family, table, chain;
+  uint64_t handle = 0;              // Rule: the rule that matched to its end or gave a verdict
+  std::string verdict;              // "accept", "drop", "jump x", "continue", "" (rule without verdict)
+};
+
+// The outcome of a hook for a packet.
+struct Decision {
+  ir::VerdictCode verdict = ir::VerdictCode::Accept;
+  bool by_policy = false;
+  std::string family, table, chain;  // the base chain that decided (empty: no chain ran)
+  uint64_t handle = 0;               // the rule that decided (when !by_policy)
+  std::vector<std::string> log;      // log statement lines, in order
+};
+
+// The interpreter: an IR program plus its mutable state (counters, sets,
+// limit buckets, quotas, numgen counters). Not thread-safe.
+class Interpreter {
+ public:
+  // Checks that every expression and statement can execute; on failure the
+  // reasons (naming the construct and the rule) are in `errors`.
+  static std::unique_ptr<Interpreter> load(ir::Program program, std::vector<std::string>& errors,
+                                           uint64_t random_seed = 0);
+  ~Interpreter();
+
+  // Runs the base chains of `family`'s `hook` in priority order. `family` is
+  // the hook's family: ip/ip6 (inet tables join them), bridge, netdev, arp.
+  Decision run_hook(ir::Family family, Hook hook, Packet& pkt,
+                    const std::function<void(const TraceEvent&)>& trace = {});
+
+  // Counter values of a rule's counter statements, and named counters.
+  struct CounterValue {
+    uint64_t packets = 0, bytes = 0;
+  };
+  std::vector<CounterValue> rule_counters(size_t table, size_t chain, size_t rule) const;
+  const ir::Program& program() const;
+
+  struct State;
+
+ private:
+  Interpreter();
+  std::unique_ptr<State> state_;
+};
+
+// The kernel's jhash (lookup3) of `len` bytes with `seed`.
+uint32_t jhash(const uint8_t* data, size_t len, uint32_t seed);
+
+}  // namespace nfx::vm

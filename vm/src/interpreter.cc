@@ -1,0 +1,244 @@
+// The chain walk (nft_do_chain) and the hook (nf_hook_slow): base chains of
+// a hook in priority order across tables; accept moves on to the next base
+// chain, drop ends the packet, a base chain that falls through applies its
+// policy; jump pushes a return point on a stack of 16, goto does not.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "state.h"
+
+namespace nfx::vm {
+
+namespace {
+
+struct Frame {
+  int chain;
+  size_t rule;
+};
+
+const char* verdict_name(ir::VerdictCode c) {
+  switch (c) {
+    case ir::VerdictCode::Accept: return "accept";
+    case ir::VerdictCode::Drop: return "drop";
+    case ir::VerdictCode::Queue: return "queue";
+    case ir::VerdictCode::Stolen: return "stolen";
+    case ir::VerdictCode::Continue: return "continue";
+    case ir::VerdictCode::Break: return "break";
+    case ir::VerdictCode::Jump: return "jump";
+    case ir::VerdictCode::Goto: return "goto";
+    case ir::VerdictCode::Return: return "return";
+  }
+  return "?";
+}
+
+struct ChainRun {
+  ir::VerdictCode verdict = ir::VerdictCode::Accept;
+  bool by_policy = false;
+  uint64_t handle = 0;
+};
+
+ChainRun run_chain(Exec& x, int base, const std::function<void(const TraceEvent&)>& trace) {
+  const ir::Table& t = x.t;
+  std::vector<Frame> stack;
+  int chain = base;
+  size_t rule = 0;
+  auto emit = [&](TraceEvent::Kind kind, int c, uint64_t handle, std::string verdict) {
+    if (!trace) return;
+    TraceEvent ev;
+    ev.kind = kind;
+    ev.family = ir::family_name(t.family);
+    ev.table = t.name;
+    ev.chain = t.chains[c].name;
+    ev.handle = handle;
+    ev.verdict = std::move(verdict);
+    trace(ev);
+  };
+  for (;;) {
+    const ir::Chain& c = t.chains[chain];
+    if (rule >= c.rules.size()) {
+      if (!stack.empty()) {  // end of a user chain: implicit return
+        emit(TraceEvent::Return, chain, 0, "return");
+        chain = stack.back().chain;
+        rule = stack.back().rule;
+        stack.pop_back();
+        continue;
+      }
+      ChainRun r;
+      r.by_policy = true;
+      r.verdict = t.chains[base].policy_drop ? ir::VerdictCode::Drop : ir::VerdictCode::Accept;
+      emit(TraceEvent::Policy, base, 0, verdict_name(r.verdict));
+      return r;
+    }
+    const ir::Rule& r = c.rules[rule++];
+    ir::Verdict v;
+    bool has_verdict = false, matched = true;
+    for (const ir::Stmt& s : r.stmts) {
+      if (!exec_stmt(s, x, v, has_verdict)) {
+        matched = false;
+        break;
+      }
+      if (has_verdict) break;
+    }
+    if (!matched) continue;
+    if (!has_verdict) {
+      emit(TraceEvent::Rule, chain, r.handle, "");
+      continue;
+    }
+    std::string vtext = verdict_name(v.code);
+    if (v.chain >= 0) vtext += " " + t.chains[v.chain].name;
+    emit(TraceEvent::Rule, chain, r.handle, vtext);
+    switch (v.code) {
+      case ir::VerdictCode::Continue:
+      case ir::VerdictCode::Break:
+        continue;
+      case ir::VerdictCode::Jump:
+        stack.push_back({chain, rule});
+        chain = v.chain;
+        rule = 0;
+        continue;
+      case ir::VerdictCode::Goto:
+        chain = v.chain;
+        rule = 0;
+        continue;
+      case ir::VerdictCode::Return:
+        if (stack.empty()) {
+          rule = c.rules.size();  // return from a base chain: its policy
+          chain = base;
+          continue;
+        }
+        chain = stack.back().chain;
+        rule = stack.back().rule;
+        stack.pop_back();
+        continue;
+      default: {
+        ChainRun out;
+        out.verdict = v.code;
+        out.handle = r.handle;
+        if (v.code == ir::VerdictCode::Queue && v.queue_bypass) out.verdict = ir::VerdictCode::Accept;
+        else if (v.code == ir::VerdictCode::Queue) out.verdict = ir::VerdictCode::Drop;  // no queue listener
+        return out;
+      }
+    }
+  }
+}
+
+bool hook_matches(const std::string& hook, Hook h) { return hook == hook_name(h); }
+
+bool family_runs(ir::Family table, ir::Family hook_family, Hook h, const Packet& pkt) {
+  if (table == hook_family) return true;
+  if (table != ir::Family::Inet) return false;
+  if (hook_family == ir::Family::Ip || hook_family == ir::Family::Ip6) return h != Hook::Ingress;
+  // inet ingress chains see the device's IPv4 and IPv6 packets
+  return hook_family == ir::Family::Netdev && h == Hook::Ingress &&
+         (pkt.layout.protocol == packet::kEthPIp || pkt.layout.protocol == packet::kEthPIpv6);
+}
+
+}  // namespace
+
+const char* hook_name(Hook h) {
+  switch (h) {
+    case Hook::Prerouting: return "prerouting";
+    case Hook::Input: return "input";
+    case Hook::Forward: return "forward";
+    case Hook::Output: return "output";
+    case Hook::Postrouting: return "postrouting";
+    case Hook::Ingress: return "ingress";
+    case Hook::Egress: return "egress";
+  }
+  return "?";
+}
+
+void Packet::reparse() {
+  layout = packet::parse_layout(frame.bytes(), layout.link, layout.context);
+}
+
+Interpreter::Interpreter() : state_(std::make_unique<State>()) {}
+Interpreter::~Interpreter() = default;
+
+std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<std::string>& errors,
+                                               uint64_t random_seed) {
+  std::string why = check_program(program);
+  if (!why.empty()) {
+    std::istringstream in(why);
+    for (std::string line; std::getline(in, line);) errors.push_back(line);
+    return nullptr;
+  }
+  std::unique_ptr<Interpreter> vm(new Interpreter());
+  State& st = *vm->state_;
+  st.prog = std::move(program);
+  st.rng.seed(static_cast<std::mt19937::result_type>(random_seed));
+  for (const ir::Table& t : st.prog.tables) {
+    auto& sets = st.sets.emplace_back(t.sets.size());
+    for (size_t i = 0; i < t.sets.size(); ++i) set_init(sets[i], t.sets[i]);
+    auto& objs = st.objects.emplace_back(t.objects.size());
+    for (size_t i = 0; i < t.objects.size(); ++i) objs[i].packets = t.objects[i].packets, objs[i].bytes = t.objects[i].bytes;
+    for (const ir::Chain& c : t.chains)
+      for (const ir::Rule& r : c.rules)
+        for (const ir::Stmt& s : r.stmts)
+          if (s.kind == ir::StmtKind::Counter && s.obj < 0) st.stmts[&s] = StmtState{s.packets, s.bytes};
+  }
+  return vm;
+}
+
+Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
+                               const std::function<void(const TraceEvent&)>& trace) {
+  State& st = *state_;
+  struct Entry {
+    size_t table;
+    int chain;
+    int priority;
+  };
+  std::vector<Entry> chains;
+  for (size_t ti = 0; ti < st.prog.tables.size(); ++ti) {
+    const ir::Table& t = st.prog.tables[ti];
+    if (t.dormant || !family_runs(t.family, family, hook, pkt)) continue;
+    for (size_t ci = 0; ci < t.chains.size(); ++ci) {
+      const ir::Chain& c = t.chains[ci];
+      if (!c.base || !hook_matches(c.hook, hook)) continue;
+      if (hook == Hook::Ingress || hook == Hook::Egress) {
+        const std::string& dev = hook == Hook::Ingress ? pkt.meta.iifname : pkt.meta.oifname;
+        if (std::find(c.devices.begin(), c.devices.end(), dev) == c.devices.end()) continue;
+      }
+      chains.push_back({ti, static_cast<int>(ci), c.priority});
+    }
+  }
+  // Equal priorities run in registration order (nf_register_net_hook).
+  std::stable_sort(chains.begin(), chains.end(), [](const Entry& a, const Entry& b) { return a.priority < b.priority; });
+
+  Decision d;
+  for (const Entry& e : chains) {
+    const ir::Table& t = st.prog.tables[e.table];
+    ir::Family nfproto = family;
+    if (family == ir::Family::Netdev && t.family == ir::Family::Inet)
+      nfproto = pkt.layout.protocol == packet::kEthPIp ? ir::Family::Ip : ir::Family::Ip6;
+    Exec x{st, e.table, t, pkt, nfproto, hook, d};
+    ChainRun r = run_chain(x, e.chain, trace);
+    d.verdict = r.verdict;
+    d.by_policy = r.by_policy;
+    d.family = ir::family_name(t.family);
+    d.table = t.name;
+    d.chain = t.chains[e.chain].name;
+    d.handle = r.handle;
+    if (r.verdict != ir::VerdictCode::Accept) break;
+  }
+  return d;
+}
+
+std::vector<Interpreter::CounterValue> Interpreter::rule_counters(size_t table, size_t chain, size_t rule) const {
+  std::vector<CounterValue> out;
+  const ir::Rule& r = state_->prog.tables.at(table).chains.at(chain).rules.at(rule);
+  for (const ir::Stmt& s : r.stmts) {
+    if (s.kind != ir::StmtKind::Counter) continue;
+    const StmtState* st = nullptr;
+    if (s.obj >= 0) st = &state_->objects.at(table).at(static_cast<size_t>(s.obj));
+    else if (auto it = state_->stmts.find(&s); it != state_->stmts.end()) st = &it->second;
+    out.push_back(st ? CounterValue{st->packets, st->bytes} : CounterValue{});
+  }
+  return out;
+}
+
+const ir::Program& Interpreter::program() const { return state_->prog; }
+
+}  // namespace nfx::vm

@@ -1,0 +1,79 @@
+// Interpreter internals: per-statement and per-set state, and the context of
+// one packet's walk through a table's chains.
+#pragma once
+
+#include <nfx/vm.h>
+
+#include <map>
+#include <random>
+#include <unordered_map>
+
+namespace nfx::vm {
+
+using ir::Bytes;
+
+// Stateful statement state: counter, limit bucket, quota, numgen.
+struct StmtState {
+  uint64_t packets = 0, bytes = 0;  // counter
+  bool limit_init = false;
+  uint64_t tokens = 0, last_ns = 0;  // limit (nanoseconds of credit)
+  uint64_t consumed = 0;             // quota
+};
+
+struct SetElem {
+  Bytes key, key_end, data;
+  ir::Verdict verdict;
+  bool catchall = false;
+  uint64_t expires_ns = 0;  // 0: never
+  std::vector<StmtState> stmt_state;  // a dynamic element's own counters/limits
+};
+
+struct SetState {
+  const ir::Set* set = nullptr;
+  std::vector<SetElem> elems;
+  std::unordered_map<std::string, size_t> exact;  // key bytes -> elems index (non-interval sets)
+};
+
+struct Interpreter::State {
+  ir::Program prog;
+  std::map<const ir::Stmt*, StmtState> stmts;
+  std::vector<std::vector<SetState>> sets;       // [table][set]
+  std::vector<std::vector<StmtState>> objects;   // [table][object]
+  std::map<const ir::Value*, uint32_t> numgen;
+  std::mt19937 rng;
+};
+
+// One packet in one table.
+struct Exec {
+  Interpreter::State& st;
+  size_t table;
+  const ir::Table& t;
+  Packet& pkt;
+  ir::Family family;  // the hook's family (for meta nfproto)
+  Hook hook;
+  Decision& d;
+  uint32_t skb_len() const;
+};
+
+// values.cc: evaluates a value; false means NFT_BREAK.
+bool eval_value(const ir::Value& v, Exec& x, Bytes& out);
+bool eval_predicate(const ir::Predicate& p, Exec& x);
+// Numeric compare of equal-length values in `order`.
+int compare(const Bytes& a, const Bytes& b, ir::Order order);
+
+// sets.cc
+SetState& set_state(Exec& x, int set);
+// The element matching `key` (canonical bytes), or nullptr.
+SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns);
+// Inserts (add/update) or deletes; returns the element for add/update.
+SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
+                    std::optional<uint64_t> timeout_ms, uint64_t now_ns, size_t inner_stmts);
+void set_init(SetState& s, const ir::Set& set);
+
+// statements.cc: runs a statement; returns false on NFT_BREAK. Verdicts go to `v`.
+bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, StmtState* own = nullptr);
+
+// validate.cc: why the interpreter cannot run something ("" if it can).
+std::string check_program(const ir::Program& p);
+
+}  // namespace nfx::vm

@@ -1,0 +1,138 @@
+// Load-time checks: the interpreter refuses, by name, anything it cannot
+// execute, and rulesets the kernel itself refuses (jump loops, jumps deeper
+// than its stack of 16).
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "state.h"
+
+namespace nfx::vm {
+
+namespace {
+
+constexpr int kJumpStackSize = 16;  // NFT_JUMP_STACK_SIZE
+
+const char* meta_supported(uint32_t key) {
+  switch (key) {
+    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12:
+    case 15: case 16: case 19: case 20: case 21: case 22: case 24:
+      return nullptr;
+    case 10: return "meta skuid";
+    case 11: return "meta skgid";
+    case 13: return "meta rtclassid";
+    case 14: return "meta secmark";
+    case 17: return "meta ibrname";
+    case 18: return "meta obrname";
+    case 23: return "meta cgroup";
+    default: return "this meta key";
+  }
+}
+
+std::string check_value(const ir::Value& v) {
+  switch (v.kind) {
+    case ir::ValueKind::Ct: return "ct expressions (connection tracking is not part of nfx eval yet)";
+    case ir::ValueKind::Rt: return "rt expressions";
+    case ir::ValueKind::Fib: return "fib lookups";
+    case ir::ValueKind::Socket: return "socket expressions";
+    case ir::ValueKind::Hash:
+      if (v.symmetric) return "symhash";
+      break;
+    case ir::ValueKind::Meta:
+      if (const char* what = meta_supported(v.key)) return what;
+      break;
+    default: break;
+  }
+  for (const auto& a : v.args)
+    if (std::string why = check_value(*a); !why.empty()) return why;
+  return {};
+}
+
+std::string check_stmt(const ir::Stmt& s) {
+  switch (s.kind) {
+    case ir::StmtKind::Match: return s.pred.lhs ? check_value(*s.pred.lhs) : std::string{};
+    case ir::StmtKind::Verdict:
+    case ir::StmtKind::Counter:
+    case ir::StmtKind::Log:
+    case ir::StmtKind::Last:
+      return {};
+    case ir::StmtKind::Limit:
+    case ir::StmtKind::Quota:
+      if (s.obj >= 0) return "named limit and quota objects";
+      return {};
+    case ir::StmtKind::MetaSet:
+      if (s.key != 2 && s.key != 3 && s.key != 12 && s.key != 19) return "setting this meta key";
+      return check_value(*s.value);
+    case ir::StmtKind::VerdictMap:
+    case ir::StmtKind::PayloadSet:
+      return check_value(*s.value);
+    case ir::StmtKind::SetUpdate: {
+      if (std::string why = check_value(*s.value); !why.empty()) return why;
+      for (const auto& i : s.inner)
+        if (std::string why = check_stmt(i); !why.empty()) return why;
+      return {};
+    }
+    case ir::StmtKind::CtSet: return "ct set (connection tracking is not part of nfx eval yet)";
+    case ir::StmtKind::Nat: return "nat (it needs connection tracking, not part of nfx eval yet)";
+    case ir::StmtKind::Reject: return "reject";
+    case ir::StmtKind::Notrack: return "notrack (connection tracking is not part of nfx eval yet)";
+    case ir::StmtKind::ObjRef: return s.name;
+    case ir::StmtKind::Dup: return "dup";
+    case ir::StmtKind::Fwd: return "fwd";
+    case ir::StmtKind::ExthdrSet: return "exthdr set";
+  }
+  return "this statement";
+}
+
+// Longest jump chain from `c`; -1 on a loop.
+int jump_depth(const ir::Table& t, int c, std::vector<int>& state, std::vector<int>& depth) {
+  if (state[c] == 1) return -1;
+  if (state[c] == 2) return depth[c];
+  state[c] = 1;
+  int best = 0;
+  auto visit = [&](int target) {
+    int d = jump_depth(t, target, state, depth);
+    if (d < 0 || best < 0) best = -1;
+    else best = std::max(best, d + 1);
+  };
+  for (const ir::Rule& r : t.chains[c].rules)
+    for (const ir::Stmt& s : r.stmts) {
+      if (s.kind == ir::StmtKind::Verdict && s.verdict.chain >= 0) visit(s.verdict.chain);
+      if (s.kind == ir::StmtKind::VerdictMap)
+        for (const ir::Element& e : t.sets[s.set].elements)
+          if (e.verdict.chain >= 0) visit(e.verdict.chain);
+    }
+  state[c] = 2;
+  depth[c] = best;
+  return best;
+}
+
+}  // namespace
+
+std::string check_program(const ir::Program& p) {
+  std::string errors;
+  for (const ir::Table& t : p.tables) {
+    for (const ir::Chain& c : t.chains) {
+      if (c.base && c.type == "nat")
+        errors += fmt::format("{} {} {}: nat chains need connection tracking, not part of nfx eval yet\n",
+                              ir::family_name(t.family), t.name, c.name);
+      for (const ir::Rule& r : c.rules)
+        for (const ir::Stmt& s : r.stmts)
+          if (std::string why = check_stmt(s); !why.empty())
+            errors += fmt::format("{}: the interpreter cannot execute {} (rule handle {} in chain {} {} {})\n",
+                                  r.source.empty() ? "<ruleset>" : r.source, why, r.handle, ir::family_name(t.family),
+                                  t.name, c.name);
+    }
+    std::vector<int> state(t.chains.size(), 0), depth(t.chains.size(), 0);
+    for (size_t c = 0; c < t.chains.size(); ++c) {
+      int d = jump_depth(t, static_cast<int>(c), state, depth);
+      if (d < 0) errors += fmt::format("table {} {}: chain {} jumps into a loop\n", ir::family_name(t.family), t.name, t.chains[c].name);
+      else if (d > kJumpStackSize)
+        errors += fmt::format("table {} {}: jumps from chain {} nest {} deep, more than the kernel's 16\n",
+                              ir::family_name(t.family), t.name, t.chains[c].name, d);
+    }
+  }
+  return errors;
+}
+
+}  // namespace nfx::vm
