@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 
@@ -197,11 +198,18 @@ void collect_types(EvalContext& ctx, Expr& e, TypeList& out) {
       for (auto& k : e.kids) collect_types(ctx, *k, out);
       return;
     case ExprKind::Binop: {
+      // nft moves a constant to the right of a commutative operator
+      // (`0x1 | ct mark` lists as `ct mark | 0x00000001`).
+      if (e.binop != BinOp::Lshift && e.binop != BinOp::Rshift && !has_selector(*e.kids[0]) &&
+          has_selector(*e.kids[1]))
+        std::swap(e.kids[0], e.kids[1]);
       // the left side decides the type; the right side is a constant of it
       TypeList left;
       collect_types(ctx, *e.kids[0], left);
       if (left.size() == 1 && !has_selector(*e.kids[1])) {
-        unsigned bits = left[0].second;
+        // In a statement wider than the field (`meta mark set ip6 dscp | 0x40`)
+        // nft computes in the statement's width.
+        unsigned bits = std::max(left[0].second, ctx.stmt_bits);
         if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift)
           eval_constant(ctx, *e.kids[1], find_datatype("integer"), 32);
         else
@@ -464,7 +472,10 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       }
       unsigned bits = 0;
       const Datatype* dt = selector_type(ctx, lhs, bits);
-      if (ctx.diags.all().size() == before && eval_stmt_rhs(ctx, *s.exprs[1], dt, bits)) {
+      ctx.stmt_bits = bits;
+      bool ok = ctx.diags.all().size() == before && eval_stmt_rhs(ctx, *s.exprs[1], dt, bits);
+      ctx.stmt_bits = 0;
+      if (ok) {
         fold_constant_binop(*s.exprs[1]);
         fold_flag_list(*s.exprs[1]);
       }
