@@ -113,6 +113,11 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       }
       break;
     case SelectorKind::TcpOption:
+      if (p.at(0) == "@") {  // tcp option @kind,offset,length: a raw integer
+        bits = s.args.size() > 2 ? static_cast<unsigned>(s.args[2]) : 0;
+        dt = find_datatype("integer");
+        break;
+      }
       dt = option_type(ctx, OptionFamily::TcpOption, "tcp option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
       // `sack0` is nft's input alias of the first sack block, listed as `sack`.
       if (dt && p.at(0) == "sack0") p.at(0) = "sack";
