@@ -499,8 +499,10 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       if (t.kind == ExprKind::Mapping && t.text == "port") {
         if (t.kids[0]) eval_stmt_rhs(ctx, *t.kids[0], addr, bits);
         eval_stmt_rhs(ctx, *t.kids[1], find_datatype("inet_service"), 16);
+        if (s.kind == StmtKind::Nat && t.kids[0] && addr) range_to_prefix(t.kids[0]);
       } else {
         eval_stmt_rhs(ctx, t, addr, bits);
+        if (s.kind == StmtKind::Nat && addr) range_to_prefix(s.exprs[0]);
       }
       break;
     }

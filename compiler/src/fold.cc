@@ -215,6 +215,37 @@ static void fold_binop(Expr& e, bool whole_constant) {
 
 void fold_constant_binop(Expr& e) { fold_binop(e, is_constant_tree(e)); }
 
+void range_to_prefix(ExprPtr& e) {
+  if (e->kind != ExprKind::Range || e->kids.size() != 2 || !same_width_values(*e->kids[0], *e->kids[1])) return;
+  const auto& lo = e->kids[0]->bytes;
+  const auto& hi = e->kids[1]->bytes;
+  // host bits: the trailing bits where lo is 0 and hi is 1; above them both agree
+  unsigned width = static_cast<unsigned>(lo.size() * 8), host = 0;
+  while (host < width) {
+    size_t byte = lo.size() - 1 - host / 8;
+    uint8_t bit = static_cast<uint8_t>(1u << (host % 8));
+    if ((lo[byte] & bit) || !(hi[byte] & bit)) break;
+    host++;
+  }
+  if (host == 0) return;
+  for (unsigned b = host; b < width; b++) {
+    size_t byte = lo.size() - 1 - b / 8;
+    uint8_t bit = static_cast<uint8_t>(1u << (b % 8));
+    if ((lo[byte] & bit) != (hi[byte] & bit)) return;
+  }
+  auto prefix = std::make_shared<Expr>();
+  prefix->kind = ExprKind::Prefix;
+  prefix->loc = e->loc;
+  prefix->number = width - host;
+  auto len = std::make_shared<Expr>();
+  len->kind = ExprKind::Number;
+  len->loc = e->loc;
+  len->number = prefix->number;
+  len->text = std::to_string(prefix->number);
+  prefix->kids = {e->kids[0], len};
+  e = prefix;
+}
+
 void fold_xor_relational(Expr& rel) {
   if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
   if (rel.rel != RelOp::Eq && rel.rel != RelOp::Ne && rel.rel != RelOp::Implicit) return;

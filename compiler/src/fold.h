@@ -21,6 +21,10 @@ void fold_xor_relational(Expr& rel);
 //   sel V / M      -> sel & M == V     (with `a,b` lists as `a | b`)
 void fold_flag_relational(Expr& rel);
 
+// A range of two values that covers exactly one prefix (`10.0.0.0-10.0.0.255`)
+// -> that prefix (`10.0.0.0/24`), as nft lists nat address ranges.
+void range_to_prefix(ExprPtr& e);
+
 // Anonymous sets (fold_sets.cc): `{ { a, b }, c }` -> `{ a, b, c }`, and
 // nft's automerge of an interval set's overlapping or adjacent elements.
 void flatten_nested_sets(Expr& set);
