@@ -429,6 +429,7 @@ bool eval_match(EvalContext& ctx, Expr& rel) {
   merge_set_intervals(*rel.kids[1]);
   fold_xor_relational(rel);
   fold_flag_relational(rel);
+  fold_full_mask(rel);
   return true;
 }
 

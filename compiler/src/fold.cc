@@ -215,6 +215,43 @@ static void fold_binop(Expr& e, bool whole_constant) {
 
 void fold_constant_binop(Expr& e) { fold_binop(e, is_constant_tree(e)); }
 
+// The value of a constant tree of and/or/xor over same-width values.
+static bool constant_bytes(const Expr& e, std::vector<uint8_t>& out) {
+  if (e.kind == ExprKind::Value) {
+    out = e.bytes;
+    return true;
+  }
+  if (e.kind != ExprKind::Binop || e.binop == BinOp::Lshift || e.binop == BinOp::Rshift) return false;
+  std::vector<uint8_t> rhs;
+  if (!constant_bytes(*e.kids[0], out) || !constant_bytes(*e.kids[1], rhs) || rhs.size() != out.size()) return false;
+  combine(out, rhs, e.binop);
+  return true;
+}
+
+void fold_full_mask(Expr& rel) {
+  if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
+  if (rel.rel != RelOp::Eq && rel.rel != RelOp::Ne && rel.rel != RelOp::Implicit) return;
+  const Expr& lhs = *rel.kids[0];
+  if (lhs.kind != ExprKind::Binop || lhs.binop != BinOp::And || lhs.kids[0]->kind != ExprKind::Selector) return;
+  const ExprPtr& sel = lhs.kids[0];
+  std::vector<uint8_t> mask, value;
+  if (sel->bits == 0 || sel->bits % 8 || !constant_bytes(*lhs.kids[1], mask) || mask.size() != sel->bits / 8) return;
+  for (uint8_t b : mask)
+    if (b != 0xff) return;
+  if (!constant_bytes(*rel.kids[1], value) || value.size() != mask.size()) return;
+  auto v = std::make_shared<Expr>();
+  v->kind = ExprKind::Value;
+  v->kids.clear();
+  v->loc = rel.kids[1]->loc;
+  v->dtype = sel->dtype;
+  v->bits = sel->bits;
+  v->bytes = value;
+  if (is_bitmask(v->dtype) && split_bitmask(Value::from_bytes(value, v->bits)).size() != 1) v->dtype = "xinteger";
+  ExprPtr keep = sel;
+  rel.kids = {keep, v};
+  if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
+}
+
 void range_to_prefix(ExprPtr& e) {
   if (e->kind != ExprKind::Range || e->kids.size() != 2 || !same_width_values(*e->kids[0], *e->kids[1])) return;
   const auto& lo = e->kids[0]->bytes;

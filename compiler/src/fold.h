@@ -25,6 +25,10 @@ void fold_flag_relational(Expr& rel);
 // -> that prefix (`10.0.0.0/24`), as nft lists nat address ranges.
 void range_to_prefix(ExprPtr& e);
 
+// `sel & M == V` with M all ones over the field -> `sel == V`, as the kernel's
+// round trip drops the no-op mask; a V that is not one named flag lists in hex.
+void fold_full_mask(Expr& rel);
+
 // Anonymous sets (fold_sets.cc): `{ { a, b }, c }` -> `{ a, b, c }`, and
 // nft's automerge of an interval set's overlapping or adjacent elements.
 void flatten_nested_sets(Expr& set);
