@@ -138,6 +138,12 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
     case SelectorKind::Ct: {
       const std::string& key = p.back();
       dt = key_type(ctx, KeyFamily::Ct, "ct", key, s.loc, bits);
+      // The kernel keeps no direction for protocol/l3proto (both directions
+      // agree), so `ct original protocol` lists as `ct protocol`.
+      if (dt && p.size() == 2 && (key == "protocol" || key == "l3proto") && (p[0] == "original" || p[0] == "reply")) {
+        p.erase(p.begin());
+        break;
+      }
       if (dt && (key == "saddr" || key == "daddr")) {
         // ct original saddr: the address family comes from "ip"/"ip6" or the table
         std::string fam = p.size() == 3 ? p[1] : ctx.family;
