@@ -436,6 +436,7 @@ bool eval_match(EvalContext& ctx, Expr& rel) {
   fold_xor_relational(rel);
   fold_flag_relational(rel);
   fold_full_mask(rel);
+  widen_raw_payload(rel);
   return true;
 }
 
