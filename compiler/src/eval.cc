@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 
@@ -112,6 +113,11 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       }
       break;
     case SelectorKind::TcpOption:
+      if (p.at(0) == "@") {  // tcp option @kind,offset,length: a raw integer
+        bits = s.args.size() > 2 ? static_cast<unsigned>(s.args[2]) : 0;
+        dt = find_datatype("integer");
+        break;
+      }
       dt = option_type(ctx, OptionFamily::TcpOption, "tcp option", s, p.at(0), p.size() > 1 ? &p[1] : nullptr, bits);
       // `sack0` is nft's input alias of the first sack block, listed as `sack`.
       if (dt && p.at(0) == "sack0") p.at(0) = "sack";
@@ -132,6 +138,12 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
     case SelectorKind::Ct: {
       const std::string& key = p.back();
       dt = key_type(ctx, KeyFamily::Ct, "ct", key, s.loc, bits);
+      // The kernel keeps no direction for protocol/l3proto (both directions
+      // agree), so `ct original protocol` lists as `ct protocol`.
+      if (dt && p.size() == 2 && (key == "protocol" || key == "l3proto") && (p[0] == "original" || p[0] == "reply")) {
+        p.erase(p.begin());
+        break;
+      }
       if (dt && (key == "saddr" || key == "daddr")) {
         // ct original saddr: the address family comes from "ip"/"ip6" or the table
         std::string fam = p.size() == 3 ? p[1] : ctx.family;
@@ -197,11 +209,18 @@ void collect_types(EvalContext& ctx, Expr& e, TypeList& out) {
       for (auto& k : e.kids) collect_types(ctx, *k, out);
       return;
     case ExprKind::Binop: {
+      // nft moves a constant to the right of a commutative operator
+      // (`0x1 | ct mark` lists as `ct mark | 0x00000001`).
+      if (e.binop != BinOp::Lshift && e.binop != BinOp::Rshift && !has_selector(*e.kids[0]) &&
+          has_selector(*e.kids[1]))
+        std::swap(e.kids[0], e.kids[1]);
       // the left side decides the type; the right side is a constant of it
       TypeList left;
       collect_types(ctx, *e.kids[0], left);
       if (left.size() == 1 && !has_selector(*e.kids[1])) {
-        unsigned bits = left[0].second;
+        // In a statement wider than the field (`meta mark set ip6 dscp | 0x40`)
+        // nft computes in the statement's width.
+        unsigned bits = std::max(left[0].second, ctx.stmt_bits);
         if (e.binop == BinOp::Lshift || e.binop == BinOp::Rshift)
           eval_constant(ctx, *e.kids[1], find_datatype("integer"), 32);
         else
@@ -416,6 +435,8 @@ bool eval_match(EvalContext& ctx, Expr& rel) {
   merge_set_intervals(*rel.kids[1]);
   fold_xor_relational(rel);
   fold_flag_relational(rel);
+  fold_full_mask(rel);
+  widen_raw_payload(rel);
   return true;
 }
 
@@ -464,7 +485,10 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       }
       unsigned bits = 0;
       const Datatype* dt = selector_type(ctx, lhs, bits);
-      if (ctx.diags.all().size() == before && eval_stmt_rhs(ctx, *s.exprs[1], dt, bits)) {
+      ctx.stmt_bits = bits;
+      bool ok = ctx.diags.all().size() == before && eval_stmt_rhs(ctx, *s.exprs[1], dt, bits);
+      ctx.stmt_bits = 0;
+      if (ok) {
         fold_constant_binop(*s.exprs[1]);
         fold_flag_list(*s.exprs[1]);
       }
@@ -483,8 +507,10 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       if (t.kind == ExprKind::Mapping && t.text == "port") {
         if (t.kids[0]) eval_stmt_rhs(ctx, *t.kids[0], addr, bits);
         eval_stmt_rhs(ctx, *t.kids[1], find_datatype("inet_service"), 16);
+        if (s.kind == StmtKind::Nat && t.kids[0] && addr) range_to_prefix(t.kids[0]);
       } else {
         eval_stmt_rhs(ctx, t, addr, bits);
+        if (s.kind == StmtKind::Nat && addr) range_to_prefix(s.exprs[0]);
       }
       break;
     }

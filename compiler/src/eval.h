@@ -13,6 +13,7 @@ struct EvalContext {
   Diagnostics& diags;
   const TableDecl* table = nullptr;  // for @set lookups and named objects
   std::string family;                // table family
+  unsigned stmt_bits = 0;            // width of the `set` statement's target while its value is typed
 };
 
 // Datatype and width of a selector expression; nullptr after reporting an error.

@@ -215,6 +215,118 @@ static void fold_binop(Expr& e, bool whole_constant) {
 
 void fold_constant_binop(Expr& e) { fold_binop(e, is_constant_tree(e)); }
 
+// The value of a constant tree of and/or/xor over same-width values.
+static bool constant_bytes(const Expr& e, std::vector<uint8_t>& out) {
+  if (e.kind == ExprKind::Value) {
+    out = e.bytes;
+    return true;
+  }
+  if (e.kind != ExprKind::Binop || e.binop == BinOp::Lshift || e.binop == BinOp::Rshift) return false;
+  std::vector<uint8_t> rhs;
+  if (!constant_bytes(*e.kids[0], out) || !constant_bytes(*e.kids[1], rhs) || rhs.size() != out.size()) return false;
+  combine(out, rhs, e.binop);
+  return true;
+}
+
+void fold_full_mask(Expr& rel) {
+  if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
+  if (rel.rel != RelOp::Eq && rel.rel != RelOp::Ne && rel.rel != RelOp::Implicit) return;
+  const Expr& lhs = *rel.kids[0];
+  if (lhs.kind != ExprKind::Binop || lhs.binop != BinOp::And || lhs.kids[0]->kind != ExprKind::Selector) return;
+  const ExprPtr& sel = lhs.kids[0];
+  std::vector<uint8_t> mask, value;
+  if (sel->bits == 0 || sel->bits % 8 || !constant_bytes(*lhs.kids[1], mask) || mask.size() != sel->bits / 8) return;
+  for (uint8_t b : mask)
+    if (b != 0xff) return;
+  if (!constant_bytes(*rel.kids[1], value) || value.size() != mask.size()) return;
+  auto v = std::make_shared<Expr>();
+  v->kind = ExprKind::Value;
+  v->kids.clear();
+  v->loc = rel.kids[1]->loc;
+  v->dtype = sel->dtype;
+  v->bits = sel->bits;
+  v->bytes = value;
+  if (is_bitmask(v->dtype) && split_bitmask(Value::from_bytes(value, v->bits)).size() != 1) v->dtype = "xinteger";
+  ExprPtr keep = sel;
+  rel.kids = {keep, v};
+  if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
+}
+
+// `v << n` as a big-endian number of `size` bytes.
+static std::vector<uint8_t> shifted_left(const std::vector<uint8_t>& v, unsigned n, size_t size) {
+  std::vector<uint8_t> out(size, 0);
+  for (size_t i = 0; i < v.size(); i++)
+    for (unsigned bit = 0; bit < 8; bit++) {
+      if (!(v[v.size() - 1 - i] & (1u << bit))) continue;
+      size_t at = i * 8 + bit + n;
+      if (at < size * 8) out[size - 1 - at / 8] |= static_cast<uint8_t>(1u << (at % 8));
+    }
+  return out;
+}
+
+void widen_raw_payload(Expr& rel) {
+  if (rel.kind != ExprKind::Relational || rel.kids.size() != 2 || rel.kids[1]->kind != ExprKind::Value) return;
+  if (rel.rel != RelOp::Eq && rel.rel != RelOp::Ne && rel.rel != RelOp::Implicit) return;
+  const Expr& raw = *rel.kids[0];
+  if (raw.kind != ExprKind::Selector || raw.selector != SelectorKind::RawPayload || raw.args.size() < 2) return;
+  auto off = static_cast<uint64_t>(raw.args[0]), len = static_cast<uint64_t>(raw.args[1]);
+  if (len == 0 || (off % 8 == 0 && len % 8 == 0)) return;
+  // nft's payload_expr_trim_force lists the field as written when the mask
+  // does not reach the loaded bytes' top bit and the offset stays small.
+  uint64_t rounded_off = (off + 7) / 8 * 8;
+  if (off % 8 != 0 && rounded_off <= 255) return;
+  uint64_t start = off / 8 * 8, end = (off + len + 7) / 8 * 8;
+  auto width = static_cast<unsigned>(end - start), shift = static_cast<unsigned>(end - off - len);
+  auto wide = std::make_shared<Expr>(raw);
+  wide->args[0] = static_cast<int64_t>(start);
+  wide->args[1] = width;
+  wide->bits = width;
+  auto constant = [&](std::vector<uint8_t> bytes) {
+    auto v = std::make_shared<Expr>(*rel.kids[1]);
+    v->dtype = "xinteger";
+    v->bits = width;
+    v->bytes = std::move(bytes);
+    return v;
+  };
+  std::vector<uint8_t> ones((len + 7) / 8, 0);
+  for (uint64_t b = 0; b < len; b++) ones[ones.size() - 1 - b / 8] |= static_cast<uint8_t>(1u << (b % 8));
+  auto mask = constant(shifted_left(ones, shift, width / 8));
+  auto value = constant(shifted_left(rel.kids[1]->bytes, shift, width / 8));
+  rel.kids = {masked(rel.loc, wide, mask), value};
+  if (rel.rel == RelOp::Implicit) rel.rel = RelOp::Eq;
+}
+
+void range_to_prefix(ExprPtr& e) {
+  if (e->kind != ExprKind::Range || e->kids.size() != 2 || !same_width_values(*e->kids[0], *e->kids[1])) return;
+  const auto& lo = e->kids[0]->bytes;
+  const auto& hi = e->kids[1]->bytes;
+  // host bits: the trailing bits where lo is 0 and hi is 1; above them both agree
+  unsigned width = static_cast<unsigned>(lo.size() * 8), host = 0;
+  while (host < width) {
+    size_t byte = lo.size() - 1 - host / 8;
+    uint8_t bit = static_cast<uint8_t>(1u << (host % 8));
+    if ((lo[byte] & bit) || !(hi[byte] & bit)) break;
+    host++;
+  }
+  if (host == 0) return;
+  for (unsigned b = host; b < width; b++) {
+    size_t byte = lo.size() - 1 - b / 8;
+    uint8_t bit = static_cast<uint8_t>(1u << (b % 8));
+    if ((lo[byte] & bit) != (hi[byte] & bit)) return;
+  }
+  auto prefix = std::make_shared<Expr>();
+  prefix->kind = ExprKind::Prefix;
+  prefix->loc = e->loc;
+  prefix->number = width - host;
+  auto len = std::make_shared<Expr>();
+  len->kind = ExprKind::Number;
+  len->loc = e->loc;
+  len->number = prefix->number;
+  len->text = std::to_string(prefix->number);
+  prefix->kids = {e->kids[0], len};
+  e = prefix;
+}
+
 void fold_xor_relational(Expr& rel) {
   if (rel.kind != ExprKind::Relational || rel.kids.size() != 2) return;
   if (rel.rel != RelOp::Eq && rel.rel != RelOp::Ne && rel.rel != RelOp::Implicit) return;

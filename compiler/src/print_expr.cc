@@ -199,8 +199,11 @@ std::string print_expr(const Expr& e, const PrintOptions& o) {
       const Expr& lhs = *e.kids[0];
       const Expr& rhs = *e.kids[1];
       bool eq_like = e.rel == RelOp::Implicit || e.rel == RelOp::Eq;
-      bool must_print_eq = lhs.kind == ExprKind::Binop ||
-                           (e.rel == RelOp::Eq && rhs.kind == ExprKind::Value && is_flag_type(rhs.dtype));
+      // (A flag field's value that names no single flag is typed as a hex
+      // integer, `tcp flags == 0xff`; the field's type still asks for `==`.)
+      bool flag_value = is_flag_type(rhs.dtype) || (lhs.kind == ExprKind::Selector && is_flag_type(lhs.dtype));
+      bool must_print_eq =
+          lhs.kind == ExprKind::Binop || (e.rel == RelOp::Eq && rhs.kind == ExprKind::Value && flag_value);
       std::string op = eq_like && must_print_eq ? "== " : rel_op_text(e.rel);
       return print_expr(lhs, o) + " " + op + print_expr(rhs, o);
     }

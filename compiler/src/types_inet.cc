@@ -672,6 +672,22 @@ const Datatype& inet_service_type() {
   return d;
 }
 
+// nft's mptcpopt_subtype: an integer (named "integer") with the MPTCP
+// option subtypes as symbols.
+const Datatype& mptcp_subtype_type() {
+  static const Datatype d{.name = "mptcpopt_subtype", .desc = "mptcp option subtype", .bits = 4,
+                          .order = ByteOrder::Network, .base = &integer_type(),
+                          .symbols = {{"mp-capable", 0},
+                                      {"mp-join", 1},
+                                      {"add-addr", 2},
+                                      {"remove-addr", 3},
+                                      {"mp-prio", 4},
+                                      {"mp-fail", 5},
+                                      {"mp-fastclose", 6},
+                                      {"mp-tcprst", 7}}};
+  return d;
+}
+
 const Datatype& tcp_flag_type() {
   static const Datatype d{.name = "tcp_flag", .desc = "TCP flag", .bits = 8,
                           .order = ByteOrder::Network, .base = &bitmask_type(),

@@ -94,6 +94,7 @@ const Datatype& arpop_type();
 const Datatype& inet_protocol_type();
 const Datatype& inet_service_type();
 const Datatype& tcp_flag_type();
+const Datatype& mptcp_subtype_type();
 const Datatype& dccp_pkttype_type();
 const Datatype& mh_type_type();
 const Datatype& dscp_type();

@@ -380,7 +380,7 @@ const std::vector<const Datatype*>& all_datatypes() {
       &day_type(),           &cgroupv2_type(),
       // nfx: not registered by nft, but nft has them as private types.
       &xinteger_type(),      &reject_icmp_code_type(), &reject_icmpv6_code_type(),
-      &reject_icmpx_code_type(),
+      &reject_icmpx_code_type(), &mptcp_subtype_type(),
   };
   return all;
 }
