@@ -6,14 +6,21 @@ build=$1 seconds=$2 corpus=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Seeds: the shell dumps for the text parser, the JSON dumps for the JSON reader.
-mkdir -p "$work/nft" "$work/json"
+# Seeds: the shell dumps for the text parser, the JSON dumps for the JSON reader,
+# a few frames for the packet model.
+mkdir -p "$work/nft" "$work/json" "$work/packet"
 find "$corpus/nftables/shell" -name '*.nft' -exec cp {} "$work/nft/" \; 2>/dev/null || true
 find "$corpus/nftables/shell" -name '*.json-nft' -exec cp {} "$work/json/" \; 2>/dev/null || true
 if [ -z "$(ls "$work/nft")" ]; then
   echo "fuzz: no seed files under $corpus/nftables/shell" >&2
   exit 1
 fi
+
+# Ethernet + IPv4 + TCP with options; Ethernet + VLAN + IPv6 + hop-by-hop +
+# fragment + UDP; the bare IPv4 packet (RawIp).
+printf '\002\000\000\000\000\002\002\000\000\000\000\001\010\000\106\000\000\060\022\064\000\000\100\006\000\000\300\000\002\001\306\063\144\002\224\004\000\000\000\001\000\002\000\000\000\001\000\000\000\000\140\002\372\360\000\000\000\000\002\004\005\264' >"$work/packet/tcp4"
+printf '\002\000\000\000\000\002\002\000\000\000\000\001\201\000\000\052\206\335\140\000\000\000\000\030\000\100\040\001\015\270\000\000\000\000\000\000\000\000\000\000\000\001\040\001\015\270\000\000\000\000\000\000\000\000\000\000\000\002\054\000\001\004\000\000\000\000\021\000\000\001\000\000\000\007\000\001\000\002\000\010\000\000' >"$work/packet/udp6"
+printf '\105\000\000\034\000\001\000\000\100\001\000\000\300\000\002\001\306\063\144\002\010\000\000\000\000\001\000\001' >"$work/packet/icmp4"
 
 run() {
   target=$1 seeds=$2
@@ -29,4 +36,5 @@ run() {
 }
 run fuzz_nft_parser "$work/nft"
 run fuzz_nft_json "$work/json"
+run fuzz_packet "$work/packet"
 echo "fuzz: no failures"
