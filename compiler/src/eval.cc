@@ -8,6 +8,7 @@
 
 #include "dependencies.h"
 #include "fold.h"
+#include "payload_merge.h"
 #include "selectors.h"
 
 namespace nfx {
@@ -596,6 +597,7 @@ bool eval_rule(EvalContext& ctx, Rule& rule) {
     rule.stmts.erase(rule.stmts.begin() + static_cast<long>(*it));
   if (ok)
     for (size_t i : add_icmp_type_dependencies(rule)) ok &= eval_stmt(ctx, *rule.stmts[i]);
+  if (ok) order_merged_payloads(rule, ctx.family);
   if (ok) elide_redundant_dependencies(rule, ctx.family);
   if (ok)
     for (auto& s : rule.stmts) normalize_reject(*s, ctx.family);
