@@ -189,7 +189,9 @@ Check use_selector(ProtoCtx& pc, const Expr& e, bool in_concat) {
         return std::nullopt;
       }
       if (in_concat) return problem(e.loc, "specify either ip or ip6 for address matching");
-      if (pc.nh != "ip" && pc.nh != "ip6")
+      // typed by eval from the rule's network protocol (its nfproto match may be gone)
+      bool typed = e.dtype == "ipv4_addr" || e.dtype == "ipv6_addr";
+      if (pc.nh != "ip" && pc.nh != "ip6" && !typed)
         return problem(e.loc, fmt::format("cannot determine ip protocol version, use \"ip {0}\" or \"ip6 {0}\" instead",
                                           key));
       return std::nullopt;

@@ -8,6 +8,7 @@
 
 #include "dependencies.h"
 #include "fold.h"
+#include "payload_merge.h"
 #include "selectors.h"
 
 namespace nfx {
@@ -83,6 +84,7 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
   bits = 0;
   const Datatype* dt = nullptr;
   auto& p = s.path;
+  complete_transport_selector(ctx, s);
   switch (s.selector) {
     case SelectorKind::Payload:
       dt = field_type(ctx, s.text, p.at(0), s.loc, bits);
@@ -106,7 +108,7 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
           for (auto& f : o->fields) is_field |= p.at(0) == f.name;
         if (s.text == "rt" && !is_field && find_key(KeyFamily::Rt, p.at(0))) {
           s.selector = SelectorKind::Rt;
-          dt = key_type(ctx, KeyFamily::Rt, "rt", p.at(0), s.loc, bits);
+          return selector_type(ctx, s, bits);
         } else {
           dt = option_type(ctx, OptionFamily::Exthdr, "extension header", s, s.text, &p.at(0), bits);
         }
@@ -136,6 +138,7 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       dt = key_type(ctx, KeyFamily::Meta, "meta", p.at(0), s.loc, bits);
       break;
     case SelectorKind::Ct: {
+      complete_family_key(ctx, s);
       const std::string& key = p.back();
       dt = key_type(ctx, KeyFamily::Ct, "ct", key, s.loc, bits);
       // The kernel keeps no direction for protocol/l3proto (both directions
@@ -146,13 +149,14 @@ const Datatype* selector_type(EvalContext& ctx, Expr& s, unsigned& bits) {
       }
       if (dt && (key == "saddr" || key == "daddr")) {
         // ct original saddr: the address family comes from "ip"/"ip6" or the table
-        std::string fam = p.size() == 3 ? p[1] : ctx.family;
+        std::string fam = p.size() == 3 ? p[1] : ctx.nh;
         if (fam == "ip") { dt = find_datatype("ipv4_addr"); bits = 32; }
         else if (fam == "ip6") { dt = find_datatype("ipv6_addr"); bits = 128; }
       }
       break;
     }
     case SelectorKind::Rt:
+      complete_family_key(ctx, s);
       dt = key_type(ctx, KeyFamily::Rt, "rt", p.back(), s.loc, bits);
       if (dt && p.back() == "nexthop" && p.size() == 2) {
         if (p[0] == "ip") { dt = find_datatype("ipv4_addr"); bits = 32; }
@@ -205,9 +209,13 @@ void collect_types(EvalContext& ctx, Expr& e, TypeList& out) {
       out.emplace_back(dt, bits);
       return;
     }
-    case ExprKind::Concat:
+    case ExprKind::Concat: {
+      bool outer = ctx.in_concat;
+      ctx.in_concat = true;
       for (auto& k : e.kids) collect_types(ctx, *k, out);
+      ctx.in_concat = outer;
       return;
+    }
     case ExprKind::Binop: {
       // nft moves a constant to the right of a commutative operator
       // (`0x1 | ct mark` lists as `ct mark | 0x00000001`).
@@ -437,6 +445,7 @@ bool eval_match(EvalContext& ctx, Expr& rel) {
   fold_flag_relational(rel);
   fold_full_mask(rel);
   widen_raw_payload(rel);
+  complete_raw_payload(ctx, rel.kids[0], rel.kids[1].get());
   return true;
 }
 
@@ -491,6 +500,7 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       if (ok) {
         fold_constant_binop(*s.exprs[1]);
         fold_flag_list(*s.exprs[1]);
+        complete_raw_payload(ctx, s.exprs[0], s.exprs[1]->kind == ExprKind::Value ? s.exprs[1].get() : nullptr);
       }
       break;
     }
@@ -501,9 +511,15 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
       if (s.kind == StmtKind::Tproxy && (ctx.family == "ip" || ctx.family == "ip6") && s.opts.count("family") &&
           s.opts["family"] == ctx.family)
         s.opts.erase("family");
+      // In inet, nat to an address takes its family from the network
+      // protocol the rule matched (`ip saddr 10.1.1.1 snat to ...` lists `snat ip to`).
+      Expr& t = *s.exprs[0];
+      bool has_addr = !(t.kind == ExprKind::Mapping && t.text == "port" && !t.kids[0]);
+      if (s.kind == StmtKind::Nat && ctx.family == "inet" && !s.opts.count("family") && has_addr &&
+          (ctx.nh == "ip" || ctx.nh == "ip6"))
+        s.opts["family"] = ctx.nh;
       unsigned bits = 0;
       const Datatype* addr = nat_addr_type(ctx, s, bits);
-      Expr& t = *s.exprs[0];
       if (t.kind == ExprKind::Mapping && t.text == "port") {
         if (t.kids[0]) eval_stmt_rhs(ctx, *t.kids[0], addr, bits);
         eval_stmt_rhs(ctx, *t.kids[1], find_datatype("inet_service"), 16);
@@ -568,9 +584,20 @@ bool eval_stmt(EvalContext& ctx, Stmt& s) {
 
 bool eval_rule(EvalContext& ctx, Rule& rule) {
   bool ok = true;
-  for (auto& s : rule.stmts) ok &= eval_stmt(ctx, *s);
+  reset_protocols(ctx);
+  for (size_t i = 0; i < rule.stmts.size(); ++i) {
+    ctx.stmt_index = i;
+    ok &= eval_stmt(ctx, *rule.stmts[i]);
+    note_protocols(ctx, *rule.stmts[i]);
+  }
+  // dependencies a later selector states (meta nfproto before ct original saddr)
+  std::sort(ctx.implied.begin(), ctx.implied.end());
+  ctx.implied.erase(std::unique(ctx.implied.begin(), ctx.implied.end()), ctx.implied.end());
+  for (auto it = ctx.implied.rbegin(); ok && it != ctx.implied.rend(); ++it)
+    rule.stmts.erase(rule.stmts.begin() + static_cast<long>(*it));
   if (ok)
     for (size_t i : add_icmp_type_dependencies(rule)) ok &= eval_stmt(ctx, *rule.stmts[i]);
+  if (ok) order_merged_payloads(rule, ctx.family);
   if (ok) elide_redundant_dependencies(rule, ctx.family);
   if (ok)
     for (auto& s : rule.stmts) normalize_reject(*s, ctx.family);

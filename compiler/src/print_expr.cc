@@ -55,7 +55,11 @@ std::string print_selector(const Expr& e, const PrintOptions& o) {
     case SelectorKind::Meta:
       if (p.at(0) == "secpath") return "meta ipsec";  // nft's token for secpath
       return meta_prints_bare(p.at(0)) ? p.at(0) : "meta " + p.at(0);
-    case SelectorKind::Ct: return "ct " + join(p, " ");
+    case SelectorKind::Ct:
+      // `ct original saddr` typed from the rule's network protocol lists with it
+      if (p.size() == 2 && (p[1] == "saddr" || p[1] == "daddr") && (e.dtype == "ipv4_addr" || e.dtype == "ipv6_addr"))
+        return "ct " + p[0] + (e.dtype == "ipv4_addr" ? " ip " : " ip6 ") + p[1];
+      return "ct " + join(p, " ");
     case SelectorKind::Rt: return "rt " + join(p, " ");
     case SelectorKind::Fib: {
       std::vector<std::string> flags(p.begin(), p.end() - 1);
