@@ -235,7 +235,8 @@ struct PacketLayout {
 //   accepts with the default sysctls (at most 8 options, padding rules,
 //   Router Alert length 2, Jumbo rules, unknown options per their two high
 //   bits; IOAM disabled; CALIPSO rejected as no DOI is configured).
-//   v4-mapped sources are not dropped here (no longer, since Linux 5.12).
+//   v4-mapped sources are not dropped here (that check moved to the TCP,
+//   DCCP and MPTCP connection requests in 2021).
 //
 // ARP and other protocols: only the link fields, nh_off and protocol.
 PacketLayout parse_layout(const std::uint8_t* data, std::size_t len, LinkType link,
