@@ -67,6 +67,17 @@ TEST(Payload, VlanTagReadsAsTheKernelRebuildsIt) {
   EXPECT_EQ(load(f, l, PayloadBase::Network, 0, 1, &ok), (Bytes{0x60}));
 }
 
+TEST(Payload, TaggedLengthFrameReadsSkbProtocol) {
+  // An 802.3 frame inside a tag: the kernel rebuilds the type field from
+  // skb->protocol (ETH_P_802_2), not from the length in the frame.
+  const Bytes f = ethernet(0x0030, {0xaa, 0xaa, 0x03, 0, 0, 0}, {{0x8100, 7}});
+  const PacketLayout l = parse_layout(f, LinkType::Ethernet, Context::Validate);
+  bool ok = false;
+  EXPECT_EQ(load(f, l, PayloadBase::Link, 15, 4, &ok), (Bytes{0x07, 0x00, 0x04, 0xaa}));
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(load(f, l, PayloadBase::Link, 17, 1, &ok), (Bytes{0x04}));
+}
+
 TEST(Payload, TransportNeedsFirstFragment) {
   Ip4 ip;
   ip.frag = 0x2000 | 1;

@@ -41,6 +41,18 @@ bool payload_load(std::span<const std::uint8_t> frame, const PacketLayout& layou
   const std::uint64_t at = std::uint64_t{*start} + offset;
   if (!detail::fits(at, len, detail::data_end(frame, layout))) return false;
   if (len != 0) std::memcpy(out, frame.data() + at, len);
+
+  // nft_payload_copy_vlan rebuilds the encapsulated type from skb->protocol,
+  // which differs from the bytes only for an 802.3 length (kEthP8022/8023).
+  constexpr std::uint64_t kEncapOff = 16;
+  if (base == PayloadBase::Link && layout.vlan_present) {
+    const std::uint8_t proto[2] = {static_cast<std::uint8_t>(layout.protocol >> 8),
+                                   static_cast<std::uint8_t>(layout.protocol)};
+    for (std::uint64_t i = 0; i < 2; ++i) {
+      const std::uint64_t pos = layout.mac_off + kEncapOff + i;
+      if (pos >= at && pos < at + len) out[pos - at] = proto[i];
+    }
+  }
   return true;
 }
 

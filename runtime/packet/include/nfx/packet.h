@@ -174,7 +174,7 @@ struct PacketLayout {
   std::uint32_t end = 0;
 
   // IPv4 tot_len or IPv6 payload_len + 40, as the header says (0 if the fixed
-  // header is not there).
+  // header is missing or of another IP version).
   std::uint32_t l3_len = 0;
 
   // nft_pktinfo: NFT_PKTINFO_L4PROTO, tprot, thoff, fragoff. When l4_valid is
@@ -235,7 +235,8 @@ struct PacketLayout {
 //   accepts with the default sysctls (at most 8 options, padding rules,
 //   Router Alert length 2, Jumbo rules, unknown options per their two high
 //   bits; IOAM disabled; CALIPSO rejected as no DOI is configured).
-//   v4-mapped sources are not dropped here (no longer, since Linux 5.12).
+//   v4-mapped sources are not dropped here (that check moved to the TCP,
+//   DCCP and MPTCP connection requests in 2021).
 //
 // ARP and other protocols: only the link fields, nh_off and protocol.
 PacketLayout parse_layout(const std::uint8_t* data, std::size_t len, LinkType link,
@@ -259,7 +260,9 @@ std::optional<std::uint32_t> payload_base_offset(std::span<const std::uint8_t> f
 
 // Copies `len` bytes at `offset` from the base into `out`, or returns false
 // where the kernel's skb_copy_bits fails (past `end`) or the base does not
-// exist: the rule does not match (NFT_BREAK).
+// exist: the rule does not match (NFT_BREAK). Link-layer loads of a tagged
+// frame read the tag's type field as skb->protocol, as the kernel's rebuilt
+// header has it (it differs from the bytes only for 802.3 lengths).
 bool payload_load(std::span<const std::uint8_t> frame, const PacketLayout& layout,
                   PayloadBase base, std::uint32_t offset, std::uint32_t len, std::uint8_t* out);
 
