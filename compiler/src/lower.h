@@ -66,6 +66,9 @@ int lower_anonymous_set(Context& ctx, const Expr& set, const std::vector<Field>&
 bool lower_key(Context& ctx, RuleState& st, const Expr& e, std::vector<Field>& fields, ir::ValuePtr& key,
                std::vector<ir::Stmt>& deps);
 
+// accept/drop/continue/return/jump NAME/goto NAME, for statements and vmap elements.
+bool lower_verdict_expr(Context& ctx, const Expr& e, ir::Verdict& v);
+
 // "1h30m" / "30s" / a bare number of seconds, in milliseconds.
 bool parse_time_ms(const std::string& text, uint64_t& ms);
 

@@ -144,13 +144,9 @@ void prefix_predicate(const Lhs& l, const Expr& rhs, ir::Predicate& p) {
   p.value = layout(l, *rhs.kids[0]);
   p.prefix = static_cast<uint32_t>(rhs.number);
   if (l.plain && l.field.load->kind == ir::ValueKind::Payload) {
-    // a prefix of a field narrower than its load starts at the field's first bit
-    unsigned lead = l.field.load->len * 8 - l.field.bits - l.field.shift;
-    p.prefix += lead;
-    if (lead) {
-      // the bits before the field are masked to zero in the value and in lhs
-      p.kind = ir::PredKind::Prefix;
-    }
+    // a prefix of a field narrower than its load starts at the field's first
+    // bit; the bits before it are masked to zero on both sides
+    p.prefix += l.field.load->len * 8 - l.field.bits - l.field.shift;
   }
 }
 

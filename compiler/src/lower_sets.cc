@@ -86,22 +86,6 @@ bool element_key(Context& ctx, const Expr& e, const std::vector<Field>& key, ir:
   return true;
 }
 
-bool verdict_of(Context& ctx, const Expr& e, ir::Verdict& v) {
-  if (e.kind != ExprKind::Verdict) return unsupported(ctx, e.loc, "this verdict");
-  static const std::pair<const char*, ir::VerdictCode> codes[] = {
-      {"accept", ir::VerdictCode::Accept}, {"drop", ir::VerdictCode::Drop},   {"continue", ir::VerdictCode::Continue},
-      {"return", ir::VerdictCode::Return}, {"jump", ir::VerdictCode::Jump},   {"goto", ir::VerdictCode::Goto}};
-  for (auto& [name, code] : codes)
-    if (e.text == name) v.code = code;
-  if (v.code == ir::VerdictCode::Jump || v.code == ir::VerdictCode::Goto) {
-    if (e.chain || e.kids.empty()) return unsupported(ctx, e.loc, "anonymous chains");
-    auto it = ctx.chain_index.find(e.kids[0]->text);
-    if (it == ctx.chain_index.end()) return unsupported(ctx, e.loc, "a jump to unknown chain " + e.kids[0]->text);
-    v.chain = it->second;
-  }
-  return true;
-}
-
 // Elements of `{ ... }` or a named set's element list.
 bool lower_elements(Context& ctx, const std::vector<ExprPtr>& elems, const std::vector<Field>& key, const Field* data,
                     ir::Set& set) {
@@ -132,7 +116,7 @@ bool lower_elements(Context& ctx, const std::vector<ExprPtr>& elems, const std::
       return false;
     }
     if (set.verdict_map) {
-      if (!value || !verdict_of(ctx, *value, el.verdict)) return value ? false : unsupported(ctx, e->loc, "a map element without data");
+      if (!value || !lower_verdict_expr(ctx, *value, el.verdict)) return value ? false : unsupported(ctx, e->loc, "a map element without data");
     } else if (set.is_map) {
       if (!value || value->kind != ExprKind::Value || !data)
         return unsupported(ctx, value ? value->loc : e->loc, "this map data");

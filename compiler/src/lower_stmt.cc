@@ -63,23 +63,6 @@ void lower_quota(const Stmt& s, ir::Stmt& out) {
   out.quota_used = number(opt(s, "used", "0")) * byte_unit(opt(s, "used_unit", "bytes"));
 }
 
-bool lower_verdict_expr(Context& ctx, const Expr& e, ir::Verdict& v) {
-  static const std::pair<const char*, ir::VerdictCode> codes[] = {
-      {"accept", ir::VerdictCode::Accept}, {"drop", ir::VerdictCode::Drop}, {"continue", ir::VerdictCode::Continue},
-      {"return", ir::VerdictCode::Return}, {"jump", ir::VerdictCode::Jump}, {"goto", ir::VerdictCode::Goto}};
-  bool known = false;
-  for (auto& [name, code] : codes)
-    if (e.text == name) v.code = code, known = true;
-  if (!known) return unsupported(ctx, e.loc, "verdict " + e.text);
-  if (v.code == ir::VerdictCode::Jump || v.code == ir::VerdictCode::Goto) {
-    if (e.chain) return unsupported(ctx, e.loc, "anonymous chains");
-    auto it = ctx.chain_index.find(e.kids.at(0)->text);
-    if (it == ctx.chain_index.end()) return unsupported(ctx, e.loc, "a jump to unknown chain " + e.kids[0]->text);
-    v.chain = it->second;
-  }
-  return true;
-}
-
 bool lower_verdict(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::Stmt>& out) {
   const Expr& v = *s.exprs.at(0);
   ir::Stmt r;
@@ -319,6 +302,24 @@ bool lower_set_update(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir
 }
 
 }  // namespace
+
+bool lower_verdict_expr(Context& ctx, const Expr& e, ir::Verdict& v) {
+  if (e.kind != ExprKind::Verdict) return unsupported(ctx, e.loc, "this verdict");
+  static const std::pair<const char*, ir::VerdictCode> codes[] = {
+      {"accept", ir::VerdictCode::Accept}, {"drop", ir::VerdictCode::Drop}, {"continue", ir::VerdictCode::Continue},
+      {"return", ir::VerdictCode::Return}, {"jump", ir::VerdictCode::Jump}, {"goto", ir::VerdictCode::Goto}};
+  bool known = false;
+  for (auto& [name, code] : codes)
+    if (e.text == name) v.code = code, known = true;
+  if (!known) return unsupported(ctx, e.loc, "verdict " + e.text);
+  if (v.code == ir::VerdictCode::Jump || v.code == ir::VerdictCode::Goto) {
+    if (e.chain) return unsupported(ctx, e.loc, "anonymous chains");
+    auto it = ctx.chain_index.find(e.kids.at(0)->text);
+    if (it == ctx.chain_index.end()) return unsupported(ctx, e.loc, "a jump to unknown chain " + e.kids[0]->text);
+    v.chain = it->second;
+  }
+  return true;
+}
 
 bool parse_time_ms(const std::string& text, uint64_t& ms) {
   const Datatype* dt = find_datatype("time");

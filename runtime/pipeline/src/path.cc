@@ -91,10 +91,8 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
   if (path == Path::Bridge) {
     pkt.meta.oifname = oif.name;
     pkt.meta.oif = oif.index;
-    for (Hook h : {Hook::Prerouting, Hook::Forward, Hook::Postrouting}) {
-      set_context(pkt, packet::Context::Validate);
+    for (Hook h : {Hook::Prerouting, Hook::Forward, Hook::Postrouting})  // headers stay put between hooks
       if (!w.hook(ir::Family::Bridge, h)) return out;
-    }
   } else if (pkt.layout.protocol == packet::kEthPArp) {
     if (path == Path::Input && !w.hook(ir::Family::Arp, Hook::Input)) return out;
     if (path == Path::Output && !w.hook(ir::Family::Arp, Hook::Output)) return out;
