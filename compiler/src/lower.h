@@ -20,6 +20,10 @@ struct Context {
   std::map<std::string, int> set_index, chain_index, object_index;
   // Anonymous sets created while lowering rules get fresh names.
   int anon_sets = 0;
+  // The rule being lowered: selectors inside statement arguments (`meta mark
+  // set ip ttl`, map keys) get their dependencies added to it, as nft does.
+  struct RuleState* rule = nullptr;
+  std::vector<ir::Stmt>* rule_stmts = nullptr;
 };
 
 // A selector lowered to a byte-aligned value, plus how the field sits in it.
@@ -65,6 +69,10 @@ int lower_anonymous_set(Context& ctx, const Expr& set, const std::vector<Field>&
 // The key fields of a lookup expression (one per concatenation member).
 bool lower_key(Context& ctx, RuleState& st, const Expr& e, std::vector<Field>& fields, ir::ValuePtr& key,
                std::vector<ir::Stmt>& deps);
+
+// `KEY map @m` / `KEY map { k : v, ... }` as a statement argument whose
+// target is `target` (the map's data lands in it).
+ir::ValuePtr lower_map_lookup(Context& ctx, const Expr& e, const Field* target);
 
 // accept/drop/continue/return/jump NAME/goto NAME, for statements and vmap elements.
 bool lower_verdict_expr(Context& ctx, const Expr& e, ir::Verdict& v);

@@ -40,11 +40,13 @@ ir::ValuePtr meta(uint32_t key, uint32_t len, ir::Order order) {
   return v;
 }
 
-ir::ValuePtr ether_type_load() {
+// The type field of the Ethernet header, or at 16 the type a VLAN tag
+// encapsulates.
+ir::ValuePtr ether_type_load(uint32_t offset = 12) {
   auto v = std::make_shared<ir::Value>();
   v->kind = ir::ValueKind::Payload;
   v->base = ir::PayloadBase::Link;
-  v->offset = 12;
+  v->offset = offset;
   v->len = 2;
   return v;
 }
@@ -73,7 +75,12 @@ void network_dependency(Context& ctx, RuleState& st, const std::string& proto, b
     once(st, "nfproto" + std::to_string(nf), out, match_eq(meta(kMetaNfproto, 1, ir::Order::Host), {nf}));
   } else if (fam == "bridge" || fam == "netdev") {
     Bytes v = ir::be_from_u64(et, 2);
-    if (via_ether_type && fam == "bridge")
+    // After a vlan match the protocol is the tag's type field; in bridge
+    // nft names arp (and icmp's network protocol) by the ether type, ip and
+    // ip6 by meta protocol (VLAN-aware), as nft 1.0.6 --debug=netlink shows.
+    if (st.deps.count("ethertype" + std::to_string(0x8100)))
+      once(st, "vlantype" + std::to_string(et), out, match_eq(ether_type_load(16), v));
+    else if ((via_ether_type || et == 0x0806) && fam == "bridge")
       once(st, "ethertype" + std::to_string(et), out, match_eq(ether_type_load(), v));
     else
       once(st, "protocol" + std::to_string(et), out, match_eq(meta(kMetaProtocol, 2, ir::Order::Big), v));

@@ -84,7 +84,11 @@ bool lower_table(const TableDecl& t, ir::Table& out, Diagnostics& diags) {
       rule.comment = r.comment.value_or("");
       rule.source = source_of(r.loc);
       lower::RuleState st;
+      ctx.rule = &st;
+      ctx.rule_stmts = &rule.stmts;
       for (const StmtPtr& s : r.stmts) ok &= lower::lower_stmt(ctx, st, *s, rule.stmts);
+      ctx.rule = nullptr;
+      ctx.rule_stmts = nullptr;
       chain.rules.push_back(std::move(rule));
     }
     out.chains.push_back(std::move(chain));

@@ -153,6 +153,43 @@ bool lower_key(Context& ctx, RuleState& st, const Expr& e, std::vector<Field>& f
   return true;
 }
 
+ir::ValuePtr lower_map_lookup(Context& ctx, const Expr& e, const Field* target) {
+  if (!ctx.rule || !target) return unsupported(ctx, e.loc, "a map lookup here"), nullptr;
+  std::vector<Field> fields;
+  ir::ValuePtr key;
+  if (!lower_key(ctx, *ctx.rule, *e.kids[0], fields, key, *ctx.rule_stmts)) return nullptr;
+  const Expr& m = *e.kids[1];
+  int set = -1;
+  if (m.kind == ExprKind::SetRef) {
+    auto it = ctx.set_index.find(m.text);
+    if (it == ctx.set_index.end()) return unsupported(ctx, m.loc, "map @" + m.text), nullptr;
+    set = it->second;
+  } else {
+    set = lower_anonymous_set(ctx, m, fields, target, false);
+    if (set < 0) return nullptr;
+  }
+  const ir::Set& s = ctx.out.sets[static_cast<size_t>(set)];
+  if (!s.is_map || s.verdict_map) return unsupported(ctx, m.loc, "a lookup in a set that holds no data"), nullptr;
+  auto v = std::make_shared<ir::Value>();
+  v->kind = ir::ValueKind::MapLookup;
+  v->len = s.data_len;
+  v->set = set;
+  v->args = {key};
+  // Map data is stored big-endian; a host-order target (mark, priority)
+  // gets it in host order, as the kernel's element holds it.
+  if (target->load->order == ir::Order::Host && !target->string && s.data_len > 1) {
+    auto b = std::make_shared<ir::Value>();
+    b->kind = ir::ValueKind::ByteOrder;
+    b->len = s.data_len;
+    b->order = ir::Order::Host;
+    b->hton = false;
+    b->size = s.data_len;
+    b->args = {v};
+    return b;
+  }
+  return v;
+}
+
 int lower_anonymous_set(Context& ctx, const Expr& set, const std::vector<Field>& key, const Field* data, bool verdicts) {
   ir::Set s;
   s.name = fmt::format("__set{}", ctx.anon_sets++);

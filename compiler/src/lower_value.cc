@@ -256,6 +256,7 @@ ir::ValuePtr lower_value(Context& ctx, const Expr& e, const Field* target) {
     case ExprKind::Selector: {
       Field f;
       if (!lower_selector(ctx, e, f)) return nullptr;
+      if (ctx.rule) add_dependencies(ctx, *ctx.rule, f, *ctx.rule_stmts);
       return field_value(f);
     }
     case ExprKind::Concat: {
@@ -311,9 +312,7 @@ ir::ValuePtr lower_value(Context& ctx, const Expr& e, const Field* target) {
       b->args = {lhs, rhs};
       return b;
     }
-    case ExprKind::Map: {
-      return unsupported(ctx, e.loc, "a map lookup here"), nullptr;
-    }
+    case ExprKind::Map: return lower_map_lookup(ctx, e, target);
     default:
       return unsupported(ctx, e.loc, "this expression as a value"), nullptr;
   }

@@ -107,11 +107,29 @@ int compare(const Bytes& a, const Bytes& b, Order order) {
   return std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
 }
 
+// Whether the kernel evaluates this load with nft_payload_fast_ops (an
+// aligned load of 1, 2 or 4 bytes) on a non-first fragment.
+static bool transport_fast_path(const ir::Value& v, const packet::PacketLayout& l) {
+  return v.base == ir::PayloadBase::Transport && l.l4_valid && l.fragoff != 0 &&
+         (v.len == 1 || v.len == 2 || v.len == 4) && v.offset % v.len == 0;
+}
+
 bool eval_value(const ir::Value& v, Exec& x, Bytes& out) {
   switch (v.kind) {
     case ValueKind::Const: out = v.data; return true;
     case ValueKind::Payload:
       out.assign(v.len, 0);
+      if (transport_fast_path(v, x.pkt.layout)) {
+        // nft_payload_fast_eval checks only NFT_PKTINFO_L4PROTO, not the
+        // fragment offset: aligned 1/2/4-byte transport loads read a
+        // non-first fragment's data as if it were the header (measured on
+        // the kernel; the generic path, taken by every other load, breaks).
+        const packet::PacketLayout& l = x.pkt.layout;
+        uint64_t at = static_cast<uint64_t>(l.th_off) + v.offset;
+        if (at + v.len > l.end || at + v.len > x.pkt.frame.size()) return false;
+        std::memcpy(out.data(), x.pkt.frame.data() + at, v.len);
+        return true;
+      }
       return packet::payload_load(x.pkt.frame.bytes(), x.pkt.layout, base_of(v.base), v.offset, v.len, out.data());
     case ValueKind::Exthdr: return eval_exthdr(v, x, out);
     case ValueKind::Meta: return eval_meta(v, x, out);

@@ -12,7 +12,7 @@ namespace {
 
 using vm::Hook;
 
-constexpr uint8_t kPacketBroadcast = 1, kPacketMulticast = 2;
+constexpr uint8_t kPacketBroadcast = 1, kPacketMulticast = 2, kPacketOtherHost = 3;
 
 struct Walk {
   vm::Interpreter& vm;
@@ -49,7 +49,11 @@ bool ip_family(vm::Packet& pkt, ir::Family& fam, PathResult& out) {
   return ok;
 }
 
-void set_pkttype(vm::Packet& pkt) {
+// eth_type_trans: group addresses are broadcast or multicast; a unicast
+// frame is for this host on the routed paths (the frame was sent to the
+// interface's address) and for another host on the bridge path (a bridge
+// forwards only frames not addressed to itself).
+void set_pkttype(vm::Packet& pkt, bool bridged) {
   const auto& f = pkt.frame;
   if (pkt.layout.mac_off < 0 || f.size() < 6) return;
   const uint8_t* d = f.data();
@@ -57,6 +61,8 @@ void set_pkttype(vm::Packet& pkt) {
     bool bcast = true;
     for (int i = 0; i < 6; ++i) bcast &= d[i] == 0xff;
     pkt.meta.pkttype = bcast ? kPacketBroadcast : kPacketMulticast;
+  } else if (bridged) {
+    pkt.meta.pkttype = kPacketOtherHost;
   }
 }
 
@@ -71,13 +77,21 @@ bool path_from_name(const std::string& name, Path& out) {
   return true;
 }
 
+// The devices a hook sees (nf_hook_state's in and out): each hook call in
+// the kernel passes its own, e.g. bridge postrouting and netdev egress have
+// no input device, prerouting and ingress no output device.
+static void set_devices(vm::Packet& pkt, const Interface* in, const Interface* out) {
+  pkt.meta.iifname = in ? in->name : "";
+  pkt.meta.iif = in ? in->index : 0;
+  pkt.meta.oifname = out ? out->name : "";
+  pkt.meta.oif = out ? out->index : 0;
+}
+
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
                     const std::function<void(const vm::TraceEvent&)>& trace) {
   PathResult out;
   Walk w{vm, pkt, out, trace};
   bool receives = path != Path::Output;
-  pkt.meta.iifname = receives ? iif.name : "";
-  pkt.meta.iif = receives ? iif.index : 0;
   bool sends = path != Path::Input;
   set_context(pkt, packet::Context::Validate);
   if (!pkt.layout.link_ok) {
@@ -85,16 +99,20 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     out.decision.verdict = ir::VerdictCode::Drop;
     return out;
   }
-  if (receives) set_pkttype(pkt);
+  if (receives) set_pkttype(pkt, path == Path::Bridge);
+  set_devices(pkt, &iif, nullptr);
   if (receives && !w.hook(ir::Family::Netdev, Hook::Ingress)) return out;
 
   if (path == Path::Bridge) {
-    pkt.meta.oifname = oif.name;
-    pkt.meta.oif = oif.index;
-    for (Hook h : {Hook::Prerouting, Hook::Forward, Hook::Postrouting})  // headers stay put between hooks
-      if (!w.hook(ir::Family::Bridge, h)) return out;
+    set_devices(pkt, &iif, nullptr);  // headers stay put between the bridge hooks
+    if (!w.hook(ir::Family::Bridge, Hook::Prerouting)) return out;
+    set_devices(pkt, &iif, &oif);
+    if (!w.hook(ir::Family::Bridge, Hook::Forward)) return out;
+    set_devices(pkt, nullptr, &oif);
+    if (!w.hook(ir::Family::Bridge, Hook::Postrouting)) return out;
   } else if (pkt.layout.protocol == packet::kEthPArp) {
     if (path == Path::Input && !w.hook(ir::Family::Arp, Hook::Input)) return out;
+    set_devices(pkt, nullptr, &oif);
     if (path == Path::Output && !w.hook(ir::Family::Arp, Hook::Output)) return out;
     if (path == Path::Forward) {
       out.dropped_before = "arp is not forwarded";
@@ -112,17 +130,22 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     if (path == Path::Input) {
       if (!w.hook(fam, Hook::Prerouting) || !w.hook(fam, Hook::Input)) return out;
     } else {
-      pkt.meta.oifname = oif.name;
-      pkt.meta.oif = oif.index;
-      if (path == Path::Forward && (!w.hook(fam, Hook::Prerouting) || !w.hook(fam, Hook::Forward))) return out;
-      if (path == Path::Output && !w.hook(fam, Hook::Output)) return out;
+      if (path == Path::Forward) {
+        if (!w.hook(fam, Hook::Prerouting)) return out;
+        set_devices(pkt, &iif, &oif);
+        if (!w.hook(fam, Hook::Forward)) return out;
+      } else {
+        set_devices(pkt, nullptr, &oif);
+        if (!w.hook(fam, Hook::Output)) return out;
+      }
+      // ip_output / ip6_output pass the packet's current device as `in`:
+      // the input device when forwarding, none for local output.
       if (!w.hook(fam, Hook::Postrouting)) return out;
     }
   }
   if (sends) {
     set_context(pkt, packet::Context::Validate);
-    pkt.meta.oifname = oif.name;
-    pkt.meta.oif = oif.index;
+    set_devices(pkt, nullptr, &oif);
     if (!w.hook(ir::Family::Netdev, Hook::Egress)) return out;
   }
   out.accepted = true;

@@ -1,0 +1,176 @@
+// nfx_difftest: the differential test of nfx's interpreter against the
+// kernel. For each case (a ruleset and a list of Ethernet frames) it runs
+// the frames through the kernel with nfx_kernel_oracle and through nfx's
+// pipeline and interpreter, and compares, frame by frame, whether the frame
+// got through and the bytes that left, then every rule's counter.
+//
+//   nfx_difftest --oracle PATH [--path bridge|forward|input|all]
+//                [--seed S] [--rulesets N] [--frames M] [--work DIR]
+//   nfx_difftest --oracle PATH --ruleset R.nft [--pcap IN.pcap | --frames M]
+//                --path ...          (one given ruleset)
+//
+// Generated cases are seeded: case k of seed S is reproducible from S and k
+// alone. A mismatching case is kept in the work directory with the command
+// that replays it. Exit status 1 on any mismatch or on a case either side
+// cannot run. See README.md for what is compared and the named differences.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "compare.h"
+#include "frame_gen.h"
+#include "kernel_side.h"
+#include "nfx_side.h"
+#include "ruleset_gen.h"
+
+namespace fs = std::filesystem;
+using namespace nfx::difftest;
+
+namespace {
+
+struct Options {
+  std::string oracle, path = "all", work, ruleset, pcap;
+  uint64_t seed = 1;
+  int rulesets = 50;
+  int frames = 10000;
+  int show = 8;
+};
+
+Path path_from(const std::string& s) {
+  if (s == "forward") return Path::Forward;
+  if (s == "input") return Path::Input;
+  return Path::Bridge;
+}
+
+void write_text(const fs::path& p, const std::string& s) {
+  std::ofstream f(p);
+  f << s;
+}
+
+struct Totals {
+  uint64_t cases = 0, frames = 0, accepted = 0, out_frames = 0, counters = 0, mismatches = 0, failed = 0;
+};
+
+// Runs one case in `dir` (ruleset.nft, frames.pcap written). Returns false
+// on any mismatch.
+bool run_case(const Options& o, const fs::path& dir, const std::vector<Bytes>& frames, Path path,
+              const std::string& label, Totals& tot) {
+  ++tot.cases;
+  CaseResult k = run_kernel(o.oracle, dir.string(), path);
+  CaseResult n = run_nfx((dir / "ruleset.nft").string(), frames, path);
+  std::string replay = fmt::format("replay: {} --oracle {} --ruleset {} --pcap {} --path {}", "nfx_difftest", o.oracle,
+                                   (dir / "ruleset.nft").string(), (dir / "frames.pcap").string(), path_name(path));
+  if (!k.error.empty() || !n.error.empty()) {
+    ++tot.failed;
+    fmt::print("{}: cannot run the case\n  kernel: {}\n  nfx: {}\n  {}\n", label, k.error.empty() ? "ok" : k.error,
+               n.error.empty() ? "ok" : n.error, replay);
+    return false;
+  }
+  std::vector<Mismatch> ms = compare(k, n, path);
+  size_t accepted = 0, outs = 0;
+  for (const auto& f : k.frames) accepted += f.accepted, outs += f.out.size();
+  tot.frames += frames.size();
+  tot.accepted += accepted;
+  tot.out_frames += outs;
+  tot.counters += k.counters.size();
+  tot.mismatches += ms.size();
+  fmt::print("{}: {} frames, kernel accepted {}, {} left, {} counters compared, {} mismatches\n", label, frames.size(),
+             accepted, outs, k.counters.size(), ms.size());
+  int shown = 0;
+  for (const Mismatch& m : ms) {
+    if (shown++ == o.show) {
+      fmt::print("  ... {} more\n", ms.size() - static_cast<size_t>(o.show));
+      break;
+    }
+    if (m.frame == SIZE_MAX) {
+      fmt::print("  {}\n", m.what);
+      continue;
+    }
+    fmt::print("  frame {}: {}\n    bytes {}\n", m.frame + 1, m.what, hex(frames[m.frame]));
+    fmt::print("{}", trace_frame((dir / "ruleset.nft").string(), frames, m.frame, path));
+  }
+  if (!ms.empty()) fmt::print("  {}\n", replay);
+  return ms.empty();
+}
+
+int run(const Options& o) {
+  if (geteuid() != 0) {
+    std::fputs("nfx_difftest: needs root (the kernel oracle creates network namespaces and TAP devices)\n", stderr);
+    return 2;
+  }
+  fs::path work = o.work.empty() ? fs::temp_directory_path() / fmt::format("nfx-difftest-{}", getpid()) : fs::path(o.work);
+  fs::create_directories(work);
+  Totals tot;
+  bool ok = true;
+  auto start = std::chrono::steady_clock::now();
+  if (!o.ruleset.empty()) {
+    Path path = path_from(o.path);
+    fs::path dir = work / "given";
+    fs::create_directories(dir);
+    fs::copy_file(o.ruleset, dir / "ruleset.nft", fs::copy_options::overwrite_existing);
+    std::vector<Bytes> frames;
+    if (!o.pcap.empty()) frames = read_pcap(o.pcap);
+    else {
+      Random r(o.seed);
+      for (int i = 0; i < o.frames; ++i) frames.push_back(random_frame(r, path));
+    }
+    write_pcap((dir / "frames.pcap").string(), frames);
+    ok = run_case(o, dir, frames, path, o.ruleset, tot);
+  } else {
+    static const Path all[] = {Path::Bridge, Path::Forward, Path::Input};
+    for (int c = 0; c < o.rulesets; ++c) {
+      Path path = o.path == "all" ? all[c % 3] : path_from(o.path);
+      // Case c of seed S: its own generator, so any case replays alone.
+      Random r(o.seed * 1000003 + static_cast<uint64_t>(c));
+      fs::path dir = work / fmt::format("case-{}-{}", o.seed, c);
+      fs::create_directories(dir);
+      write_text(dir / "ruleset.nft", random_ruleset(r, path));
+      std::vector<Bytes> frames;
+      for (int i = 0; i < o.frames; ++i) frames.push_back(random_frame(r, path));
+      write_pcap((dir / "frames.pcap").string(), frames);
+      bool case_ok = run_case(o, dir, frames, path, fmt::format("seed {} case {} ({})", o.seed, c, path_name(path)), tot);
+      if (case_ok) fs::remove_all(dir);
+      ok &= case_ok;
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("total: {} cases, {} frames ({} accepted by the kernel, {} frames left), {} counters, {} mismatches, "
+             "{} cases not run, {:.1f} s\n",
+             tot.cases, tot.frames, tot.accepted, tot.out_frames, tot.counters, tot.mismatches, tot.failed, secs);
+  if (ok && o.work.empty()) fs::remove_all(work);
+  else if (!ok) fmt::print("failing cases are kept in {}\n", work.string());
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nfx_difftest: nfx's interpreter against the kernel, frame by frame"};
+  Options o;
+  app.add_option("--oracle", o.oracle, "path to nfx_kernel_oracle")->required()->check(CLI::ExistingFile);
+  app.add_option("--path", o.path, "bridge, forward, input, or all (generated cases rotate)")
+      ->check(CLI::IsMember({"bridge", "forward", "input", "all"}));
+  app.add_option("--seed", o.seed, "seed of the generated cases");
+  app.add_option("--rulesets", o.rulesets, "number of generated rulesets");
+  app.add_option("--frames", o.frames, "frames per ruleset");
+  app.add_option("--work", o.work, "directory for the case files (kept)");
+  app.add_option("--ruleset", o.ruleset, "run this ruleset instead of generated ones")->check(CLI::ExistingFile);
+  app.add_option("--pcap", o.pcap, "with --ruleset: these frames instead of generated ones")->check(CLI::ExistingFile);
+  app.add_option("--show", o.show, "mismatches shown per case");
+  CLI11_PARSE(app, argc, argv);
+  if (!o.ruleset.empty() && o.path == "all") {
+    std::fputs("nfx_difftest: --ruleset needs --path bridge, forward or input\n", stderr);
+    return 2;
+  }
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nfx_difftest: {}\n", e.what());
+    return 1;
+  }
+}
