@@ -3,7 +3,7 @@
 // protocol. Checked against `nft --debug=netlink` (nft 1.0.6):
 //   network fields (ip, ip6, arp): meta nfproto in inet, meta protocol in
 //     bridge and netdev, nothing in the protocol's own family;
-//   icmp/icmpv6 also name the network protocol: ether type in bridge,
+//   icmp/icmpv6/igmp also name the network protocol: ether type in bridge,
 //     meta protocol in netdev, meta nfproto in inet;
 //   transport fields: meta l4proto;
 //   ether fields outside bridge: meta iiftype ether; vlan: ether type 8021q.
@@ -104,7 +104,7 @@ void add_dependencies(Context& ctx, RuleState& st, const Field& f, std::vector<i
       network_dependency(ctx, st, f.proto, false, out);
       return;
     case PayloadBase::Transport: {
-      if (f.proto == "icmp" || f.proto == "icmpv6") network_dependency(ctx, st, f.proto, true, out);
+      if (f.proto == "icmp" || f.proto == "icmpv6" || f.proto == "igmp") network_dependency(ctx, st, f.proto, true, out);
       if (!p->dep_key || std::string(p->dep_key) != "l4proto") return;  // th: any transport
       once(st, "l4proto" + std::to_string(p->dep_value), out,
            match_eq(meta(kMetaL4proto, 1, ir::Order::Host), {static_cast<uint8_t>(p->dep_value)}));

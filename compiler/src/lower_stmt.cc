@@ -147,6 +147,8 @@ bool lower_payload_set(Context& ctx, const Stmt& s, const Field& f, std::vector<
     r.csum_type = static_cast<uint8_t>(csum_type);
     r.csum_offset = find_field(*proto, csum_field)->offset / 8;
     r.csum_l4 = proto_field_in_pseudohdr(lhs.text, lhs.path.at(0));
+  } else if (proto) {
+    r.csum_l4 = proto_field_in_pseudohdr(lhs.text, lhs.path.at(0));  // ip6: no header checksum, only L4's
   }
   out.push_back(std::move(r));
   return true;

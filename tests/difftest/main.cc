@@ -56,6 +56,31 @@ struct Totals {
   uint64_t cases = 0, frames = 0, accepted = 0, out_frames = 0, counters = 0, mismatches = 0, failed = 0;
 };
 
+// Whether the counters of both sides agree after the first `n` frames.
+bool counters_agree_after(const Options& o, const fs::path& dir, const std::vector<Bytes>& frames, size_t n, Path path) {
+  fs::path sub = dir / "bisect";
+  fs::create_directories(sub);
+  fs::copy_file(dir / "ruleset.nft", sub / "ruleset.nft", fs::copy_options::overwrite_existing);
+  std::vector<Bytes> head(frames.begin(), frames.begin() + static_cast<long>(n));
+  write_pcap((sub / "frames.pcap").string(), head);
+  CaseResult k = run_kernel(o.oracle, sub.string(), path);
+  CaseResult x = run_nfx((sub / "ruleset.nft").string(), head, path);
+  return k.error.empty() && x.error.empty() && k.counters == x.counters;
+}
+
+// The first frame after which the counters differ (verdicts and outputs
+// agreeing, a counter mismatch names no frame): a binary search over
+// prefixes of the case, each run on both sides.
+size_t first_counter_divergence(const Options& o, const fs::path& dir, const std::vector<Bytes>& frames, Path path) {
+  size_t lo = 0, hi = frames.size();  // agree after lo frames, differ after hi
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (counters_agree_after(o, dir, frames, mid, path)) lo = mid;
+    else hi = mid;
+  }
+  return hi - 1;
+}
+
 // Runs one case in `dir` (ruleset.nft, frames.pcap written). Returns false
 // on any mismatch.
 bool run_case(const Options& o, const fs::path& dir, const std::vector<Bytes>& frames, Path path,
@@ -93,6 +118,13 @@ bool run_case(const Options& o, const fs::path& dir, const std::vector<Bytes>& f
     }
     fmt::print("  frame {}: {}\n    bytes {}\n", m.frame + 1, m.what, hex(frames[m.frame]));
     fmt::print("{}", trace_frame((dir / "ruleset.nft").string(), frames, m.frame, path));
+  }
+  bool frame_named = false;
+  for (const Mismatch& m : ms) frame_named |= m.frame != SIZE_MAX;
+  if (!ms.empty() && !frame_named) {
+    size_t f = first_counter_divergence(o, dir, frames, path);
+    fmt::print("  counters first differ after frame {}\n    bytes {}\n", f + 1, hex(frames[f]));
+    fmt::print("{}", trace_frame((dir / "ruleset.nft").string(), frames, f, path));
   }
   if (!ms.empty()) fmt::print("  {}\n", replay);
   return ms.empty();

@@ -43,7 +43,7 @@ vm::Packet make_packet(const Bytes& frame, size_t index) {
   vm::Packet pkt;
   pkt.frame = packet::Frame(frame.data(), frame.size());
   pkt.layout.link = packet::LinkType::Ethernet;
-  pkt.meta.now_ns = static_cast<uint64_t>(index + 1) * 1000000000ull;  // as write_pcap stamps it
+  pkt.meta.now_ns = 1000000000ull + static_cast<uint64_t>(index) * 1000ull;  // as write_pcap stamps it
   return pkt;
 }
 

@@ -36,11 +36,18 @@ bool eval_meta(const ir::Value& v, Exec& x, Bytes& out) {
     case kProtocol: out = ir::be_from_u64(l.protocol, 2); out.resize(v.len); return true;
     case kPriority: put_host(out, m.priority, v.len); return true;
     case kMark: put_host(out, m.mark, v.len); return true;
-    case kIif: put_host(out, m.iif, v.len); return m.iif != 0;
-    case kOif: put_host(out, m.oif, v.len); return m.oif != 0;
+    // No device: the index reads as 0 (nft_meta_store_ifindex).
+    case kIif: put_host(out, m.iif, v.len); return true;
+    case kOif: put_host(out, m.oif, v.len); return true;
     case kIifname: put_name(out, m.iifname, v.len); return true;
     case kOifname: put_name(out, m.oifname, v.len); return true;
-    case kIiftype: put_host(out, m.iiftype, v.len); return m.iif != 0;
+    // At netdev egress there is no input device, yet iiftype reads as the
+    // device's own type (measured with nfx_difftest: `meta iiftype ether`
+    // matches every frame there, `meta iif 0` too).
+    case kIiftype:
+      if (m.iif == 0 && x.hook == Hook::Egress) return put_host(out, m.oiftype, v.len), true;
+      put_host(out, m.iiftype, v.len);
+      return m.iif != 0;
     case kOiftype: put_host(out, m.oiftype, v.len); return m.oif != 0;
     case kNftrace: put_host(out, m.nftrace, v.len); return true;
     case kNfproto: put_host(out, static_cast<uint8_t>(x.family), v.len); return true;
@@ -94,7 +101,10 @@ uint32_t scale(uint32_t v, uint32_t n) { return static_cast<uint32_t>((static_ca
 
 uint32_t Exec::skb_len() const {
   const packet::PacketLayout& l = pkt.layout;
-  if (hook == Hook::Egress && l.mac_off >= 0) return l.end - static_cast<uint32_t>(l.mac_off);
+  // At egress skb->data is the MAC header; a VLAN tag stays in the skb's
+  // metadata (the TAP device takes tags out of line), so it is not counted.
+  if (hook == Hook::Egress && l.mac_off >= 0)
+    return l.end - static_cast<uint32_t>(l.mac_off) - (l.vlan_present ? 4u : 0u);
   return l.end > l.nh_off ? l.end - l.nh_off : 0;
 }
 

@@ -50,15 +50,17 @@ int ipv6_find_hdr(const std::uint8_t* data, std::uint32_t nh_off, std::uint32_t 
       if (!fits(start, 4, end)) return -1;
       const auto frag_off = static_cast<std::uint16_t>(load_be16(hp + 2) & ~0x7u);
       if (frag_off != 0) {
-        // A non-first fragment: what follows is not here. Only the search
-        // for the last header succeeds, and only when the fragment header
-        // names a final header; even the fragment header itself is not
-        // "found".
+        // A non-first fragment: what follows is not here. The search for
+        // the last header succeeds only when the fragment header names a
+        // final header; a search for the fragment header itself finds it
+        // (`exthdr frag exists` matches a non-first fragment on the kernel).
         if (target < 0 && (!is_ext_hdr(hp[0]) || hp[0] == kIpProtoNone)) {
           if (fragoff != nullptr) *fragoff = frag_off;
           return hp[0];
         }
-        return -1;
+        if (!found) return -1;
+        if (fragoff != nullptr) *fragoff = frag_off;
+        break;
       }
       hdrlen = 8;
     } else if (nexthdr == kIpProtoAh) {
