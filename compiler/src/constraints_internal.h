@@ -27,6 +27,9 @@ struct ProtoCtx {
   std::string nh;                   // network protocol, "" unknown, "?" other value
   std::vector<std::string> th;      // transport protocols (more than one: ambiguous)
   int icmp_type = -1;               // icmp/icmpv6 type matched, -1 if none
+  // `meta protocol` was matched (bridge/netdev): the link layer is then the
+  // generic one, and no VLAN header can be stacked on it.
+  bool meta_protocol = false;
 };
 
 void proto_init(ProtoCtx& pc, const std::string& family);

@@ -57,6 +57,9 @@ Check use_link(ProtoCtx& pc, const Expr& sel, const std::string& p) {
     if (p == "ether") return std::nullopt;
   }
   if (ll_index(pc, p) >= 0) return std::nullopt;
+  // nft: `meta protocol ip vlan id 1` -> "conflicting protocols specified:
+  // ether vs. vlan" (whatever protocol was named, in bridge and netdev).
+  if (pc.meta_protocol) return problem(sel.loc, conflict("ether", p));
   const std::string top = pc.ll.back();
   if (!find_proto_link(top, p)) return problem(sel.loc, conflict(top, p));
   std::string& next = pc.ll_next.back();
@@ -285,6 +288,7 @@ void match_one(ProtoCtx& pc, const Expr& lhs, uint64_t v) {
       if (pc.family == "inet") pc.nh = upper_of("inet", v);
     } else if (key == "protocol") {
       if (pc.family == "bridge" || pc.family == "netdev") {
+        pc.meta_protocol = true;
         std::string up = upper_of("netdev", v);
         const ProtoDesc* d = find_proto(up);
         if (!d || d->base == PayloadBase::Network) pc.nh = up;

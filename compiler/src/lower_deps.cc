@@ -69,6 +69,9 @@ void network_dependency(Context& ctx, RuleState& st, const std::string& proto, b
   const std::string& fam = ctx.table.family;
   uint16_t et = ethertype_of(proto);
   if (!et) return;
+  // One match names the network protocol, whichever field asked first: after
+  // `ip6 hoplimit` (meta protocol) an `exthdr rt` needs no ether type match.
+  if (!st.deps.insert("network" + std::to_string(et)).second) return;
   if (fam == "inet") {
     if (et == 0x0806) return;  // arp never reaches inet chains
     uint8_t nf = et == 0x0800 ? 2 : 10;
@@ -92,6 +95,9 @@ void network_dependency(Context& ctx, RuleState& st, const std::string& proto, b
 void add_dependencies(Context& ctx, RuleState& st, const Field& f, std::vector<ir::Stmt>& out) {
   if (f.proto.empty()) return;
   const std::string& fam = ctx.table.family;
+  // Named by the ether type in bridge, as icmp is (nft 1.0.6).
+  if (f.proto == "ip6 exthdr") return network_dependency(ctx, st, "ip6", true, out);
+  if (f.proto == "ip option") return network_dependency(ctx, st, "ip", true, out);
   const ProtoDesc* p = find_proto(f.proto);
   if (!p) return;
   switch (p->base) {

@@ -119,6 +119,11 @@ bool lower_option(Context& ctx, const Expr& sel, OptionFamily fam, ir::ExthdrOp 
   auto load = make(ValueKind::Exthdr, 1);
   load->exthdr = op;
   load->type = o->type;
+  // IPv6 extension headers and IPv4 options depend on their network
+  // protocol (the kernel walks whatever the network header holds); TCP
+  // options and SCTP chunks check the transport protocol themselves.
+  if (op == ir::ExthdrOp::Ipv6) f.proto = "ip6 exthdr";
+  if (op == ir::ExthdrOp::Ipv4) f.proto = "ip option";
   if (!field) {
     load->present = true;  // `exthdr hbh exists`, `tcp option sack exists`
     f.load = load;

@@ -63,7 +63,7 @@ SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns) {
 }
 
 SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
-                    std::optional<uint64_t> timeout_ms, uint64_t now_ns, size_t inner_stmts) {
+                    std::optional<uint64_t> timeout_ms, uint64_t now_ns, const std::vector<ir::Stmt>& inner) {
   std::string k = key_of(key);
   auto it = s.exact.find(k);
   if (op == ir::SetOp::Delete) {
@@ -81,7 +81,8 @@ SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp 
   e.key = e.key_end = key;
   if (data) e.data = *data;
   if (timeout_ms) e.expires_ns = now_ns + *timeout_ms * 1000000;
-  e.stmt_state.resize(inner_stmts);
+  e.exprs = &inner;
+  e.stmt_state.resize(inner.size());
   if (it != s.exact.end()) {
     s.elems[it->second] = std::move(e);
     return &s.elems[it->second];

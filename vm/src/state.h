@@ -25,7 +25,12 @@ struct SetElem {
   ir::Verdict verdict;
   bool catchall = false;
   uint64_t expires_ns = 0;  // 0: never
-  std::vector<StmtState> stmt_state;  // a dynamic element's own counters/limits
+  // A dynamic element's own stateful statements: those of the statement that
+  // created it (an element made by `add @s { k }` has none, and a later
+  // `update @s { k limit ... }` evaluates nothing for it, as the kernel's
+  // nft_set_elem_update_expr), and their state.
+  const std::vector<ir::Stmt>* exprs = nullptr;
+  std::vector<StmtState> stmt_state;
 };
 
 struct SetState {
@@ -67,7 +72,7 @@ SetState& set_state(Exec& x, int set);
 SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns);
 // Inserts (add/update) or deletes; returns the element for add/update.
 SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
-                    std::optional<uint64_t> timeout_ms, uint64_t now_ns, size_t inner_stmts);
+                    std::optional<uint64_t> timeout_ms, uint64_t now_ns, const std::vector<ir::Stmt>& inner);
 void set_init(SetState& s, const ir::Set& set);
 
 // statements.cc: runs a statement; returns false on NFT_BREAK. Verdicts go to `v`.

@@ -105,15 +105,14 @@ bool set_update(const ir::Stmt& s, Exec& x) {
   if (!eval_value(*s.value, x, key)) return false;
   if (s.data && !eval_value(*s.data, x, data)) return false;
   SetState& ss = set_state(x, s.set);
-  SetElem* e = set_update(ss, key, s.data ? &data : nullptr, s.set_op, s.timeout_ms, x.pkt.meta.now_ns, s.inner.size());
+  SetElem* e = set_update(ss, key, s.data ? &data : nullptr, s.set_op, s.timeout_ms, x.pkt.meta.now_ns, s.inner);
   if (s.set_op == ir::SetOp::Delete) return true;
   if (!e) return false;
+  if (!e->exprs) return true;
   ir::Verdict ignored;
   bool has = false;
-  for (size_t i = 0; i < s.inner.size(); ++i) {
-    if (e->stmt_state.size() < s.inner.size()) e->stmt_state.resize(s.inner.size());
-    if (!exec_stmt(s.inner[i], x, ignored, has, &e->stmt_state[i])) return false;
-  }
+  for (size_t i = 0; i < e->exprs->size(); ++i)
+    if (!exec_stmt((*e->exprs)[i], x, ignored, has, &e->stmt_state[i])) return false;
   return true;
 }
 

@@ -173,9 +173,10 @@ std::optional<std::uint32_t> find_ipv4_option(std::span<const std::uint8_t> fram
 
 std::optional<OptionRef> find_sctp_chunk(std::span<const std::uint8_t> frame,
                                          const PacketLayout& layout, std::uint8_t type) {
-  if (!layout.link_ok || !layout.l4_valid || layout.l4proto != kIpProtoSctp ||
-      layout.fragoff != 0)
-    return std::nullopt;
+  // nft_exthdr_sctp_eval checks the protocol but not the fragment offset: a
+  // non-first fragment's data is walked as chunks (measured with
+  // nfx_difftest; TCP options, by contrast, are not looked for there).
+  if (!layout.link_ok || !layout.l4_valid || layout.l4proto != kIpProtoSctp) return std::nullopt;
   const std::uint64_t end = detail::data_end(frame, layout);
   std::uint64_t offset = std::uint64_t{layout.th_off} + kSctpHdrLen;
   do {

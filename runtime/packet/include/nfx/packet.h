@@ -308,7 +308,7 @@ std::optional<OptionRef> find_tcp_option(std::span<const std::uint8_t> frame,
 std::optional<std::uint32_t> find_ipv4_option(std::span<const std::uint8_t> frame,
                                               const PacketLayout& layout, std::uint8_t type);
 
-// `sctp chunk` (nft_exthdr_sctp_eval): needs l4proto SCTP and fragoff 0.
+// `sctp chunk` (nft_exthdr_sctp_eval): needs l4proto SCTP, any fragment offset.
 // Walks chunks from th_off + 12, each advanced by its 4-byte-padded length,
 // stopping at a zero length or an unreadable chunk header. Returns the first
 // chunk of type `type` with its length field. A field load needs
