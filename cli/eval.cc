@@ -4,6 +4,8 @@
 #include <nfx/pipeline.h>
 #include <pcap/pcap.h>
 
+#include <sys/time.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -81,6 +83,11 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
     }
   }
 
+  // meta day follows the kernel's sys_tz, as nft_meta_weekday does
+  struct timezone ktz{};
+  struct timeval tv{};
+  gettimeofday(&tv, &ktz);
+
   pipeline::Interface iif{o.iif, 2}, oif{o.oif, 3};
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
@@ -93,6 +100,7 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
     pkt.frame = packet::Frame(data, hdr->caplen);
     pkt.layout.link = link;
     pkt.meta.now_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(hdr->ts.tv_usec) * 1000ull;
+    pkt.meta.tz_minuteswest = ktz.tz_minuteswest;
     if (o.trace) std::printf("packet %llu\n", static_cast<unsigned long long>(n));
     pipeline::PathResult r = pipeline::run_path(*vm, path, pkt, iif, oif, trace);
     for (const auto& line : r.log) std::fprintf(stderr, "log: %s\n", line.c_str());

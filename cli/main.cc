@@ -97,6 +97,10 @@ int main(int argc, char** argv) {
   eval->add_flag("--trace", eo.trace, "Print each packet's path through the chains");
   eval->add_option("-o,--output", eo.out_pcap, "Write the frames that leave to this pcap");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
+  eval->footer(
+      "Time: a packet's time is its pcap timestamp. As with nft, the local times in `meta hour` and\n"
+      "`meta time` are read in the TZ of this process and converted to UTC when the ruleset loads;\n"
+      "`meta day` uses the kernel's timezone (sys_tz, as gettimeofday reports it; normally UTC).");
 
   CLI11_PARSE(app, argc, argv);
 

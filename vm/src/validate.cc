@@ -16,7 +16,7 @@ constexpr int kJumpStackSize = 16;  // NFT_JUMP_STACK_SIZE
 const char* meta_supported(uint32_t key) {
   switch (key) {
     case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12:
-    case 15: case 16: case 19: case 20: case 21: case 22: case 24:
+    case 15: case 16: case 19: case 20: case 21: case 22: case 24: case 30: case 31: case 32:
       return nullptr;
     case 10: return "meta skuid";
     case 11: return "meta skgid";

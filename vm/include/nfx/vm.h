@@ -36,7 +36,8 @@ struct PacketMeta {
   uint8_t pkttype = 0;              // PACKET_HOST
   bool nftrace = false;
   uint32_t cpu = 0;
-  uint64_t now_ns = 0;              // the packet's time: limits, timeouts
+  uint64_t now_ns = 0;              // the packet's time (ns since the epoch): limits, timeouts, meta time
+  int32_t tz_minuteswest = 0;       // the kernel's sys_tz (settimeofday); only meta day applies it
 };
 
 struct Packet {
