@@ -58,7 +58,6 @@ std::string check_stmt(const ir::Stmt& s) {
       return {};
     case ir::StmtKind::Limit:
     case ir::StmtKind::Quota:
-      if (s.obj >= 0) return "named limit and quota objects";
       return {};
     case ir::StmtKind::MetaSet:
       if (s.key != 2 && s.key != 3 && s.key != 12 && s.key != 19) return "setting this meta key";
