@@ -169,6 +169,9 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
   State& st = *vm->state_;
   st.prog = std::move(program);
   st.rng.seed(static_cast<std::mt19937::result_type>(random_seed));
+  uint8_t seed_bytes[8];
+  for (int i = 0; i < 8; ++i) seed_bytes[i] = static_cast<uint8_t>(random_seed >> (8 * i));
+  st.hash_key = jhash(seed_bytes, sizeof(seed_bytes), 0);
   for (const ir::Table& t : st.prog.tables) {
     auto& sets = st.sets.emplace_back(t.sets.size());
     for (size_t i = 0; i < t.sets.size(); ++i) set_init(sets[i], t.sets[i]);

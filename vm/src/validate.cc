@@ -35,9 +35,6 @@ std::string check_value(const ir::Value& v) {
     case ir::ValueKind::Rt: return "rt expressions";
     case ir::ValueKind::Fib: return "fib lookups";
     case ir::ValueKind::Socket: return "socket expressions";
-    case ir::ValueKind::Hash:
-      if (v.symmetric) return "symhash";
-      break;
     case ir::ValueKind::Meta:
       if (const char* what = meta_supported(v.key)) return what;
       break;

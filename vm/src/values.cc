@@ -200,6 +200,10 @@ bool eval_value(const ir::Value& v, Exec& x, Bytes& out) {
       return true;
     }
     case ValueKind::Hash: {
+      if (v.symmetric) {
+        put_host(out, scale(symhash(x.pkt, x.st.hash_key), v.modulus) + v.add, v.len);
+        return true;
+      }
       Bytes in;
       if (!eval_value(*v.args.at(0), x, in)) return false;
       uint32_t h = scale(jhash(in.data(), in.size(), v.seed), v.modulus) + v.add;
