@@ -1,5 +1,7 @@
 #include "eval.h"
 
+#include "trace.h"
+
 #include <fmt/format.h>
 #include <nfx/pipeline.h>
 #include <pcap/pcap.h>
@@ -20,22 +22,6 @@ struct DumperCloser {
   void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
 };
 
-
-void print_trace(const vm::TraceEvent& ev) {
-  switch (ev.kind) {
-    case vm::TraceEvent::Rule:
-      std::printf("trace id 0 %s %s %s rule handle %llu (%s)\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str(),
-                  static_cast<unsigned long long>(ev.handle), ev.verdict.empty() ? "continue" : ev.verdict.c_str());
-      break;
-    case vm::TraceEvent::Policy:
-      std::printf("trace id 0 %s %s %s policy %s\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str(),
-                  ev.verdict.c_str());
-      break;
-    case vm::TraceEvent::Return:
-      std::printf("trace id 0 %s %s %s return\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str());
-      break;
-  }
-}
 
 }  // namespace
 
@@ -93,15 +79,16 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
   const u_char* data = nullptr;
   uint64_t n = 0;
   int rc;
-  auto trace = o.trace ? std::function<void(const vm::TraceEvent&)>(print_trace) : nullptr;
+  TracePrinter tracer(rs, o.trace);
   while ((rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
     ++n;
     vm::Packet pkt;
+    tracer.begin_packet(n);
+    auto trace = [&](const vm::TraceEvent& ev) { std::fputs(tracer.event(ev, pkt).c_str(), stdout); };
     pkt.frame = packet::Frame(data, hdr->caplen);
     pkt.layout.link = link;
     pkt.meta.now_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(hdr->ts.tv_usec) * 1000ull;
     pkt.meta.tz_minuteswest = ktz.tz_minuteswest;
-    if (o.trace) std::printf("packet %llu\n", static_cast<unsigned long long>(n));
     pipeline::PathResult r = pipeline::run_path(*vm, path, pkt, iif, oif, trace);
     for (const auto& line : r.log) std::fprintf(stderr, "log: %s\n", line.c_str());
     const vm::Decision& d = r.decision;

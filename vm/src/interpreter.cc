@@ -44,10 +44,14 @@ ChainRun run_chain(Exec& x, int base, const std::function<void(const TraceEvent&
   std::vector<Frame> stack;
   int chain = base;
   size_t rule = 0;
+  uint64_t walk = ++x.st.walks;
   auto emit = [&](TraceEvent::Kind kind, int c, uint64_t handle, std::string verdict) {
     if (!trace) return;
     TraceEvent ev;
     ev.kind = kind;
+    ev.nftrace = x.pkt.meta.nftrace;
+    ev.walk = walk;
+    ev.mark = x.pkt.meta.mark;
     ev.family = ir::family_name(t.family);
     ev.table = t.name;
     ev.chain = t.chains[c].name;

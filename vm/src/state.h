@@ -42,6 +42,7 @@ struct Interpreter::State {
   std::map<const ir::Value*, uint32_t> numgen;
   std::mt19937 rng;
   uint32_t hash_key = 0;  // symhash's key, from the load seed
+  uint64_t walks = 0;     // base-chain walks so far, for TraceEvent::walk
 };
 
 // One packet in one table.
