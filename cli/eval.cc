@@ -1,8 +1,12 @@
 #include "eval.h"
 
+#include "trace.h"
+
 #include <fmt/format.h>
 #include <nfx/pipeline.h>
 #include <pcap/pcap.h>
+
+#include <sys/time.h>
 
 #include <cstdio>
 #include <memory>
@@ -18,22 +22,6 @@ struct DumperCloser {
   void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
 };
 
-
-void print_trace(const vm::TraceEvent& ev) {
-  switch (ev.kind) {
-    case vm::TraceEvent::Rule:
-      std::printf("trace id 0 %s %s %s rule handle %llu (%s)\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str(),
-                  static_cast<unsigned long long>(ev.handle), ev.verdict.empty() ? "continue" : ev.verdict.c_str());
-      break;
-    case vm::TraceEvent::Policy:
-      std::printf("trace id 0 %s %s %s policy %s\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str(),
-                  ev.verdict.c_str());
-      break;
-    case vm::TraceEvent::Return:
-      std::printf("trace id 0 %s %s %s return\n", ev.family.c_str(), ev.table.c_str(), ev.chain.c_str());
-      break;
-  }
-}
 
 }  // namespace
 
@@ -81,19 +69,26 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
     }
   }
 
+  // meta day follows the kernel's sys_tz, as nft_meta_weekday does
+  struct timezone ktz{};
+  struct timeval tv{};
+  gettimeofday(&tv, &ktz);
+
   pipeline::Interface iif{o.iif, 2}, oif{o.oif, 3};
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   uint64_t n = 0;
   int rc;
-  auto trace = o.trace ? std::function<void(const vm::TraceEvent&)>(print_trace) : nullptr;
+  TracePrinter tracer(rs, o.trace);
   while ((rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
     ++n;
     vm::Packet pkt;
+    tracer.begin_packet(n);
+    auto trace = [&](const vm::TraceEvent& ev) { std::fputs(tracer.event(ev, pkt).c_str(), stdout); };
     pkt.frame = packet::Frame(data, hdr->caplen);
     pkt.layout.link = link;
     pkt.meta.now_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(hdr->ts.tv_usec) * 1000ull;
-    if (o.trace) std::printf("packet %llu\n", static_cast<unsigned long long>(n));
+    pkt.meta.tz_minuteswest = ktz.tz_minuteswest;
     pipeline::PathResult r = pipeline::run_path(*vm, path, pkt, iif, oif, trace);
     for (const auto& line : r.log) std::fprintf(stderr, "log: %s\n", line.c_str());
     const vm::Decision& d = r.decision;

@@ -94,9 +94,17 @@ int main(int argc, char** argv) {
   eval->add_option("--iif", eo.iif, "Interface the frames arrive on");
   eval->add_option("--oif", eo.oif, "Interface the frames leave on (forward, output, bridge)");
   eval->add_flag("--json", eo.json, "One JSON object per packet");
-  eval->add_flag("--trace", eo.trace, "Print each packet's path through the chains");
+  eval->add_flag("--trace", eo.trace,
+                 "Print every packet's path through the chains as `nft monitor trace` does. Without it, only "
+                 "packets with `meta nftrace set 1` are traced, as in the kernel; with it, every packet is "
+                 "(nfx eval is offline: there is no other way to ask). The trace id is a hash of the "
+                 "packet's number in the pcap, not a random number");
   eval->add_option("-o,--output", eo.out_pcap, "Write the frames that leave to this pcap");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
+  eval->footer(
+      "Time: a packet's time is its pcap timestamp. As with nft, the local times in `meta hour` and\n"
+      "`meta time` are read in the TZ of this process and converted to UTC when the ruleset loads;\n"
+      "`meta day` uses the kernel's timezone (sys_tz, as gettimeofday reports it; normally UTC).");
 
   CLI11_PARSE(app, argc, argv);
 

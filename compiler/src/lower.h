@@ -77,6 +77,10 @@ ir::ValuePtr lower_map_lookup(Context& ctx, const Expr& e, const Field* target);
 // accept/drop/continue/return/jump NAME/goto NAME, for statements and vmap elements.
 bool lower_verdict_expr(Context& ctx, const Expr& e, ir::Verdict& v);
 
+// limit/quota options (of a statement or a named object) as a Limit/Quota statement.
+void lower_limit(const std::map<std::string, std::string>& opts, ir::Stmt& out);
+void lower_quota(const std::map<std::string, std::string>& opts, ir::Stmt& out);
+
 // "1h30m" / "30s" / a bare number of seconds, in milliseconds.
 bool parse_time_ms(const std::string& text, uint64_t& ms);
 

@@ -187,6 +187,13 @@ bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::S
       p.value = layout(l, *rhs.kids[0]);
       p.hi = layout(l, *rhs.kids[1]);
       p.negate = negate;
+      // nft swaps a meta hour range that crosses midnight once converted to
+      // UTC ("17:00"-"19:00" at UTC-5 is 22:00-00:00) and inverts the match:
+      // `range neq 0 79200`. The swapped ends themselves fall outside, as in nft.
+      if (l.field.dtype == "hour" && ir::to_big(p.value, p.lhs->order) > ir::to_big(p.hi, p.lhs->order)) {
+        std::swap(p.value, p.hi);
+        p.negate = !p.negate;
+      }
       break;
     case ExprKind::Prefix:
       prefix_predicate(l, rhs, p);

@@ -21,8 +21,22 @@ bool lower_object(lower::Context& ctx, const ObjDecl& o, ir::Object& out) {
   if (o.type == "counter") {
     out.packets = opt_number(o, "packets");
     out.bytes = opt_number(o, "bytes");
-  } else if (o.type == "quota" || o.type == "limit" || o.type == "ct helper") {
-    // values are lowered when a statement uses them; the raw options stay in the AST
+  } else if (o.type == "quota") {
+    ir::Stmt q;
+    lower::lower_quota(o.opts, q);
+    out.quota_bytes = q.quota_bytes;
+    out.quota_used = q.quota_used;
+    out.over = q.over;
+  } else if (o.type == "limit") {
+    ir::Stmt l;
+    lower::lower_limit(o.opts, l);
+    out.rate = l.rate;
+    out.unit_seconds = l.unit_seconds;
+    out.burst = l.burst;
+    out.limit_bytes = l.limit_bytes;
+    out.over = l.over;
+  } else if (o.type == "ct helper") {
+    // the interpreter refuses ct helper references by name
   } else {
     return lower::unsupported(ctx, o.loc, o.type + " objects");
   }

@@ -38,31 +38,6 @@ uint64_t byte_unit(const std::string& unit) {
   return 1;
 }
 
-bool lower_limit(const Stmt& s, ir::Stmt& out) {
-  out.kind = ir::StmtKind::Limit;
-  std::string unit = opt(s, "unit", "second");
-  auto slash = unit.find('/');
-  out.over = s.opts.count("over") > 0;
-  if (slash == std::string::npos) {
-    out.rate = number(opt(s, "rate", "0"));
-    out.unit_seconds = unit_seconds(unit);
-    out.burst = number(opt(s, "burst", "5"));
-  } else {
-    out.limit_bytes = true;
-    out.rate = number(opt(s, "rate", "0")) * byte_unit(unit.substr(0, slash));
-    out.unit_seconds = unit_seconds(unit.substr(slash + 1));
-    out.burst = number(opt(s, "burst", "0")) * byte_unit(opt(s, "burst_unit", "bytes"));
-  }
-  return true;
-}
-
-void lower_quota(const Stmt& s, ir::Stmt& out) {
-  out.kind = ir::StmtKind::Quota;
-  out.over = s.opts.count("over") > 0;
-  out.quota_bytes = number(opt(s, "bytes", "0")) * byte_unit(opt(s, "unit", "bytes"));
-  out.quota_used = number(opt(s, "used", "0")) * byte_unit(opt(s, "used_unit", "bytes"));
-}
-
 bool lower_verdict(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::Stmt>& out) {
   const Expr& v = *s.exprs.at(0);
   ir::Stmt r;
@@ -305,6 +280,50 @@ bool lower_set_update(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir
 
 }  // namespace
 
+namespace {
+
+using Opts = std::map<std::string, std::string>;
+
+std::string opt_of(const Opts& o, const char* key, const std::string& dflt) {
+  auto it = o.find(key);
+  return it == o.end() ? dflt : it->second;
+}
+
+// A byte amount: "25" with its unit under `unit_key` (statements), or
+// "25 mbytes" in one option (object declarations).
+uint64_t amount(const Opts& o, const char* key, const char* unit_key) {
+  std::string v = opt_of(o, key, "0");
+  auto sp = v.find(' ');
+  if (sp != std::string::npos) return number(v.substr(0, sp)) * byte_unit(v.substr(sp + 1));
+  return number(v) * byte_unit(opt_of(o, unit_key, "bytes"));
+}
+
+}  // namespace
+
+void lower_limit(const Opts& o, ir::Stmt& out) {
+  out.kind = ir::StmtKind::Limit;
+  std::string unit = opt_of(o, "unit", "second");
+  auto slash = unit.find('/');
+  out.over = o.count("over") > 0;
+  if (slash == std::string::npos) {
+    out.rate = number(opt_of(o, "rate", "0"));
+    out.unit_seconds = unit_seconds(unit);
+    out.burst = number(opt_of(o, "burst", "5"));
+  } else {
+    out.limit_bytes = true;
+    out.rate = number(opt_of(o, "rate", "0")) * byte_unit(unit.substr(0, slash));
+    out.unit_seconds = unit_seconds(unit.substr(slash + 1));
+    out.burst = number(opt_of(o, "burst", "0")) * byte_unit(opt_of(o, "burst_unit", "bytes"));
+  }
+}
+
+void lower_quota(const Opts& o, ir::Stmt& out) {
+  out.kind = ir::StmtKind::Quota;
+  out.over = o.count("over") > 0;
+  out.quota_bytes = amount(o, "bytes", "unit");
+  out.quota_used = amount(o, "used", "used_unit");
+}
+
 bool lower_verdict_expr(Context& ctx, const Expr& e, ir::Verdict& v) {
   if (e.kind != ExprKind::Verdict) return unsupported(ctx, e.loc, "this verdict");
   static const std::pair<const char*, ir::VerdictCode> codes[] = {
@@ -347,13 +366,13 @@ bool lower_stmt(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::Stmt
     }
     case StmtKind::Limit: {
       ir::Stmt r;
-      lower_limit(s, r);
+      lower_limit(s.opts, r);
       out.push_back(std::move(r));
       return true;
     }
     case StmtKind::Quota: {
       ir::Stmt r;
-      lower_quota(s, r);
+      lower_quota(s.opts, r);
       out.push_back(std::move(r));
       return true;
     }

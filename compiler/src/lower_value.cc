@@ -160,8 +160,7 @@ bool lower_selector(Context& ctx, const Expr& sel, Field& f) {
     case SelectorKind::Payload: return lower_payload(ctx, sel, f);
     case SelectorKind::RawPayload: return lower_raw_payload(ctx, sel, f);
     case SelectorKind::Meta:
-      if (p.at(0) == "time" || p.at(0) == "day" || p.at(0) == "hour" || p.at(0) == "secpath" ||
-          p.at(0) == "ipsec")
+      if (p.at(0) == "secpath" || p.at(0) == "ipsec")
         return unsupported(ctx, sel.loc, "meta " + p.at(0));
       return lower_key(ctx, sel, KeyFamily::Meta, ValueKind::Meta, p.at(0), f);
     case SelectorKind::Ct: return lower_ct(ctx, sel, f);

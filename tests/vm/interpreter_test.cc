@@ -1,47 +1,14 @@
 // The reference interpreter on small rulesets and hand-built frames: what a
 // user of nft would check (verdicts, deciding rules, counters, rewrites).
-#include <gtest/gtest.h>
-#include <nfx/compiler.h>
-#include <nfx/pipeline.h>
-
-#include "../packet/frame_builder.h"
+#include "harness.h"
 
 namespace nfx {
 namespace {
 
 using namespace packet::testing;
-
-std::unique_ptr<vm::Interpreter> compile(const std::string& text, std::string* error = nullptr) {
-  Diagnostics diags;
-  Script script = parse_string(text, "<test>", diags);
-  Ruleset rs;
-  EXPECT_TRUE(!diags.has_errors() && apply_script(script, rs, diags)) << diags.format();
-  ir::Program prog;
-  if (!lower_ruleset(rs, prog, diags)) {
-    if (error) *error = diags.format();
-    return nullptr;
-  }
-  std::vector<std::string> errors;
-  auto vm = vm::Interpreter::load(std::move(prog), errors);
-  if (!vm && error)
-    for (auto& e : errors) *error += e + "\n";
-  return vm;
-}
-
-struct Outcome {
-  pipeline::PathResult result;
-  Bytes out;
-};
-
-Outcome run(vm::Interpreter& vm, const Bytes& frame, pipeline::Path path = pipeline::Path::Input, uint64_t now_ns = 1) {
-  vm::Packet pkt;
-  pkt.frame = packet::Frame(frame.data(), frame.size());
-  pkt.meta.now_ns = now_ns;
-  Outcome r;
-  r.result = pipeline::run_path(vm, path, pkt, {"eth0", 2}, {"eth1", 3});
-  r.out.assign(pkt.frame.data(), pkt.frame.data() + pkt.frame.size());
-  return r;
-}
+using nfx::vmtest::compile;
+using nfx::vmtest::Outcome;
+using nfx::vmtest::run;
 
 Bytes tcp4(std::array<uint8_t, 4> src, uint16_t dport, uint16_t frag = 0) {
   Ip4 ip;

@@ -44,10 +44,14 @@ ChainRun run_chain(Exec& x, int base, const std::function<void(const TraceEvent&
   std::vector<Frame> stack;
   int chain = base;
   size_t rule = 0;
+  uint64_t walk = ++x.st.walks;
   auto emit = [&](TraceEvent::Kind kind, int c, uint64_t handle, std::string verdict) {
     if (!trace) return;
     TraceEvent ev;
     ev.kind = kind;
+    ev.nftrace = x.pkt.meta.nftrace;
+    ev.walk = walk;
+    ev.mark = x.pkt.meta.mark;
     ev.family = ir::family_name(t.family);
     ev.table = t.name;
     ev.chain = t.chains[c].name;
@@ -169,6 +173,9 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
   State& st = *vm->state_;
   st.prog = std::move(program);
   st.rng.seed(static_cast<std::mt19937::result_type>(random_seed));
+  uint8_t seed_bytes[8];
+  for (int i = 0; i < 8; ++i) seed_bytes[i] = static_cast<uint8_t>(random_seed >> (8 * i));
+  st.hash_key = jhash(seed_bytes, sizeof(seed_bytes), 0);
   for (const ir::Table& t : st.prog.tables) {
     auto& sets = st.sets.emplace_back(t.sets.size());
     for (size_t i = 0; i < t.sets.size(); ++i) set_init(sets[i], t.sets[i]);

@@ -46,6 +46,8 @@ struct Interpreter::State {
   std::vector<std::vector<StmtState>> objects;   // [table][object]
   std::map<const ir::Value*, uint32_t> numgen;
   std::mt19937 rng;
+  uint32_t hash_key = 0;  // symhash's key, from the load seed
+  uint64_t walks = 0;     // base-chain walks so far, for TraceEvent::walk
 };
 
 // One packet in one table.
@@ -65,6 +67,9 @@ bool eval_value(const ir::Value& v, Exec& x, Bytes& out);
 bool eval_predicate(const ir::Predicate& p, Exec& x);
 // Numeric compare of equal-length values in `order`.
 int compare(const Bytes& a, const Bytes& b, ir::Order order);
+
+// symhash.cc: the symmetric flow hash (not the kernel's key; see there).
+uint32_t symhash(const Packet& pkt, uint32_t key);
 
 // sets.cc
 SetState& set_state(Exec& x, int set);

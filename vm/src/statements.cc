@@ -18,8 +18,21 @@ StmtState& state_of(const ir::Stmt& s, Exec& x, StmtState* own) {
   return x.st.stmts[&s];
 }
 
+// A limit or quota's settings: the statement's own, or those of the named
+// object it references (whose state all referencing rules share).
+struct Spec {
+  uint64_t rate, unit_seconds, burst, quota_bytes, quota_used;
+  bool limit_bytes, over;
+};
+
+Spec spec_of(const ir::Stmt& s, const Exec& x) {
+  if (s.obj < 0) return {s.rate, s.unit_seconds, s.burst, s.quota_bytes, s.quota_used, s.limit_bytes, s.over};
+  const ir::Object& o = x.t.objects.at(static_cast<size_t>(s.obj));
+  return {o.rate, o.unit_seconds, o.burst, o.quota_bytes, o.quota_used, o.limit_bytes, o.over};
+}
+
 // nft_limit_eval: true when the packet is within the limit.
-bool limit_ok(const ir::Stmt& s, StmtState& st, Exec& x) {
+bool limit_ok(const Spec& s, StmtState& st, Exec& x) {
   uint64_t nsecs = s.unit_seconds * kNsecPerSec;
   uint64_t rate = s.rate ? s.rate : 1;
   uint64_t burst = s.burst;
@@ -41,7 +54,7 @@ bool limit_ok(const ir::Stmt& s, StmtState& st, Exec& x) {
 }
 
 // nft_quota: consumed grows by the packet; "over" once it reaches the quota.
-bool quota_ok(const ir::Stmt& s, StmtState& st, Exec& x) {
+bool quota_ok(const Spec& s, StmtState& st, Exec& x) {
   if (!st.limit_init) {
     st.limit_init = true;
     st.consumed = s.quota_used;
@@ -140,8 +153,8 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
       st.bytes += x.skb_len();
       return true;
     }
-    case ir::StmtKind::Limit: return limit_ok(s, state_of(s, x, own), x);
-    case ir::StmtKind::Quota: return quota_ok(s, state_of(s, x, own), x);
+    case ir::StmtKind::Limit: return limit_ok(spec_of(s, x), state_of(s, x, own), x);
+    case ir::StmtKind::Quota: return quota_ok(spec_of(s, x), state_of(s, x, own), x);
     case ir::StmtKind::Log: x.d.log.push_back(log_line(s, x)); return true;
     case ir::StmtKind::MetaSet: return meta_set(s, x);
     case ir::StmtKind::PayloadSet: return payload_set(s, x);

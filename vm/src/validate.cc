@@ -16,7 +16,7 @@ constexpr int kJumpStackSize = 16;  // NFT_JUMP_STACK_SIZE
 const char* meta_supported(uint32_t key) {
   switch (key) {
     case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 12:
-    case 15: case 16: case 19: case 20: case 21: case 22: case 24:
+    case 15: case 16: case 19: case 20: case 21: case 22: case 24: case 30: case 31: case 32:
       return nullptr;
     case 10: return "meta skuid";
     case 11: return "meta skgid";
@@ -35,9 +35,6 @@ std::string check_value(const ir::Value& v) {
     case ir::ValueKind::Rt: return "rt expressions";
     case ir::ValueKind::Fib: return "fib lookups";
     case ir::ValueKind::Socket: return "socket expressions";
-    case ir::ValueKind::Hash:
-      if (v.symmetric) return "symhash";
-      break;
     case ir::ValueKind::Meta:
       if (const char* what = meta_supported(v.key)) return what;
       break;
@@ -58,7 +55,6 @@ std::string check_stmt(const ir::Stmt& s) {
       return {};
     case ir::StmtKind::Limit:
     case ir::StmtKind::Quota:
-      if (s.obj >= 0) return "named limit and quota objects";
       return {};
     case ir::StmtKind::MetaSet:
       if (s.key != 2 && s.key != 3 && s.key != 12 && s.key != 19) return "setting this meta key";

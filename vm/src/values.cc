@@ -15,7 +15,7 @@ using ir::ValueKind;
 enum MetaKey : uint32_t {
   kLen = 0, kProtocol = 1, kPriority = 2, kMark = 3, kIif = 4, kOif = 5, kIifname = 6, kOifname = 7,
   kIiftype = 8, kOiftype = 9, kNftrace = 12, kNfproto = 15, kL4proto = 16, kPkttype = 19, kCpu = 20,
-  kIifgroup = 21, kOifgroup = 22, kRandom = 24,
+  kIifgroup = 21, kOifgroup = 22, kRandom = 24, kTimeNs = 30, kTimeDay = 31, kTimeHour = 32,
 };
 
 void put_host(Bytes& out, uint64_t v, uint32_t len) {
@@ -26,6 +26,25 @@ void put_host(Bytes& out, uint64_t v, uint32_t len) {
 void put_name(Bytes& out, const std::string& name, uint32_t len) {
   out.assign(len, 0);
   std::memcpy(out.data(), name.data(), std::min<size_t>(name.size(), len));
+}
+
+constexpr int64_t kSecsPerDay = 86400;
+
+// nft_meta_get_eval_time on the packet's clock. The day applies the kernel's
+// sys_tz (settimeofday) like nft_meta_weekday; the hour does not (seconds
+// since midnight UTC), which is why nft converts "17:00" to UTC at load time.
+void eval_time(uint32_t key, const PacketMeta& m, uint32_t len, Bytes& out) {
+  auto secs = static_cast<int64_t>(m.now_ns / 1000000000ull);
+  switch (key) {
+    case kTimeNs: put_host(out, m.now_ns, len); return;
+    case kTimeDay: {
+      // div_u64 on the shifted seconds, then 1970-01-01 was a Thursday (4)
+      auto dse = static_cast<uint32_t>(static_cast<uint64_t>(secs - 60 * int64_t{m.tz_minuteswest}) / kSecsPerDay);
+      put_host(out, (4 + dse) % 7, len);
+      return;
+    }
+    case kTimeHour: put_host(out, static_cast<uint64_t>(secs % kSecsPerDay), len); return;  // time64_to_tm(secs, 0)
+  }
 }
 
 bool eval_meta(const ir::Value& v, Exec& x, Bytes& out) {
@@ -60,6 +79,9 @@ bool eval_meta(const ir::Value& v, Exec& x, Bytes& out) {
     case kIifgroup: put_host(out, m.iifgroup, v.len); return m.iif != 0;
     case kOifgroup: put_host(out, m.oifgroup, v.len); return m.oif != 0;
     case kRandom: out = ir::be_from_u64(x.st.rng(), 4); out.resize(v.len); return true;
+    case kTimeNs:
+    case kTimeDay:
+    case kTimeHour: eval_time(v.key, m, v.len, out); return true;
   }
   return false;  // refused at load time
 }
@@ -206,6 +228,10 @@ bool eval_value(const ir::Value& v, Exec& x, Bytes& out) {
       return true;
     }
     case ValueKind::Hash: {
+      if (v.symmetric) {
+        put_host(out, scale(symhash(x.pkt, x.st.hash_key), v.modulus) + v.add, v.len);
+        return true;
+      }
       Bytes in;
       if (!eval_value(*v.args.at(0), x, in)) return false;
       uint32_t h = scale(jhash(in.data(), in.size(), v.seed), v.modulus) + v.add;

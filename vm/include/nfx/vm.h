@@ -36,7 +36,8 @@ struct PacketMeta {
   uint8_t pkttype = 0;              // PACKET_HOST
   bool nftrace = false;
   uint32_t cpu = 0;
-  uint64_t now_ns = 0;              // the packet's time: limits, timeouts
+  uint64_t now_ns = 0;              // the packet's time (ns since the epoch): limits, timeouts, meta time
+  int32_t tz_minuteswest = 0;       // the kernel's sys_tz (settimeofday); only meta day applies it
 };
 
 struct Packet {
@@ -47,12 +48,16 @@ struct Packet {
   void reparse();
 };
 
-// One step of a trace, in the spirit of `nft monitor trace`.
+// One step of a trace, as nft_trace_notify reports it to `nft monitor trace`.
 struct TraceEvent {
   enum Kind { Rule, Policy, Return } kind = Rule;
   std::string family, table, chain;
   uint64_t handle = 0;              // Rule: the rule that matched to its end or gave a verdict
   std::string verdict;              // "accept", "drop", "jump x", "continue", "" (rule without verdict)
+  bool nftrace = false;             // the packet's nf_trace at this step: the kernel reports only then
+  uint64_t walk = 0;                // which base-chain walk (nft_do_chain) of this interpreter; the
+                                    // kernel dumps the packet's headers once per walk
+  uint32_t mark = 0;                // the packet's mark at this step
 };
 
 // The outcome of a hook for a packet.
