@@ -96,6 +96,15 @@ int main(int argc, char** argv) {
   eval->add_flag("--json", eo.json, "One JSON object per packet");
   eval->add_flag("--trace", eo.trace, "Print each packet's path through the chains");
   eval->add_option("-o,--output", eo.out_pcap, "Write the frames that leave to this pcap");
+  eval->add_option("--replies", eo.replies_pcap,
+                   "Write the frames sent back out of the input interface (reject) to this pcap, stamped with the "
+                   "packet's number as seconds and the reply's index as microseconds");
+  eval->add_option("--iif-addr", eo.iif_addrs,
+                   "An IPv4 or IPv6 address of the input interface: the source of the ICMP errors sent back for "
+                   "packets not addressed to this host (default: their destination)");
+  eval->add_option("--iif-mac", eo.iif_mac,
+                   "The input interface's MAC: the source of the replies the IP stack sends back through it "
+                   "(default: the MAC the frame was sent to)");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
 
   CLI11_PARSE(app, argc, argv);
