@@ -15,8 +15,18 @@ know:
   - the IPv4 id of ICMP errors sent by icmp_send: the kernel draws it from its
     IP id generator (a keyed hash), nfx puts 0. The header checksum is
     recomputed after zeroing it.
-  - the IPv6 flow label of ICMPv6 errors sent by icmp6_send: the kernel's
-    automatic flow label is a hash with a per-boot key, nfx puts 0.
+
+Nothing else is normalised: ICMPv6 errors carry flow label 0 here (measured;
+icmp6_send's error gets no automatic flow label although
+net.ipv6.auto_flowlabels is 1), and resets have IPv4 id 0.
+
+Known differences, left out of the cases: an IPv4 packet with a Record Route
+or Timestamp option that has room gets it filled in by ip_options_compile
+before the input and forward hooks, with the header checksum fixed only
+later; reject's checksum check (nf_ip_checksum sums from the IP header) then
+fails and the kernel sends nothing (measured), where nfx, which does not
+rewrite options, replies. At prerouting (options not yet processed) both
+reply alike. Bridge reject cannot be compared: this kernel has none.
 
 usage: reject_oracle_test.py PATH/TO/nfx_kernel_oracle PATH/TO/nfx
 Needs root and Debian's python3-scapy (run with /usr/bin/python3); fails
@@ -33,8 +43,8 @@ if os.geteuid() != 0:
     sys.exit("reject_oracle_test: needs root (the kernel oracle creates a network namespace and TAP devices)")
 try:
     from scapy.all import (ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6PacketTooBig,
-                           IPOption_NOP, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, PcapReader,
-                           raw, wrpcap)
+                           IPOption_NOP, IPOption_RR, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                           PcapReader, raw, wrpcap)
 except ImportError:
     sys.exit("reject_oracle_test: scapy is missing for %s; install python3-scapy and run with /usr/bin/python3"
              % sys.executable)
@@ -128,6 +138,24 @@ CASES = [
                         BCAST / IP(src="10.0.0.1", dst=IN4) / TCP(sport=1, dport=23),
                         BCAST / IP(src="10.0.0.1", dst="255.255.255.255") / TCP(sport=1, dport=23),
                         E / IP(src="10.0.0.1", dst=IN4, options=[IPOption_NOP()] * 4) / TCP(sport=1, dport=23)]),
+    ("ip prerouting, input topology: before routing", "input", """table ip t {
+\tchain p {
+\t\ttype filter hook prerouting priority 0; policy accept;
+\t\ttcp dport 23 reject with tcp reset
+\t\treject with icmp type net-prohibited
+\t}
+}
+""", v4_frames(IN4) + [BCAST / IP(src="10.0.0.1", dst=IN4) / UDP(sport=1, dport=53),
+                        BCAST / IP(src="10.0.0.1", dst=IN4) / TCP(sport=1, dport=23),
+                        E / IP(src="10.0.0.1", dst="255.255.255.255") / UDP(sport=1, dport=53),
+                        E / IP(src="10.0.0.1", dst="224.0.0.9") / TCP(sport=1, dport=23)]),
+    ("ip forward: IP options", "forward", """table ip t {
+\tchain f {
+\t\ttype filter hook forward priority 0; policy accept;
+\t\treject
+\t}
+}
+""", [E / IP(src="10.0.0.1", dst=FWD4, options=[IPOption_NOP()] * 4) / UDP(sport=1, dport=53) / b"nops"]),
     ("ip6 forward: reject, admin-prohibited, tcp reset", "forward", """table ip6 t {
 \tchain f {
 \t\ttype filter hook forward priority 0; policy accept;
@@ -242,9 +270,6 @@ def normalise(frame, routed):
             b[18:20] = b"\0\0"
             b[24:26] = b"\0\0"
             b[24:26] = struct.pack("!H", csum(bytes(b[14:14 + ihl])))
-    if len(b) >= 55 and b[12:14] == b"\x86\xdd" and b[20] == 58 and b[54] < 128 and routed:
-        b[15] &= 0xf0
-        b[16:18] = b"\0\0"
     return bytes(b)
 
 

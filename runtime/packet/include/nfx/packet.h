@@ -492,8 +492,8 @@ std::optional<std::vector<std::uint8_t>> reject_ipv6_tcp_reset(std::span<const s
 // Stack (nf_send_unreach6, icmp6_send): from route.icmp_saddr, quoting up to
 // 1232 bytes; nothing also for a multicast destination or a packet not to
 // this host's MAC, an unspecified or multicast source, or an ICMPv6 error.
-// Both: nothing for a non-first fragment or a bad checksum. Flow label 0
-// (the kernel's icmp6_send gives the error an automatic flow label, a hash).
+// Both: nothing for a non-first fragment or a bad checksum. Traffic class
+// and flow label 0 (icmp6_send's errors get no automatic flow label: measured).
 std::optional<std::vector<std::uint8_t>> reject_ipv6_unreach(std::span<const std::uint8_t> pkt, std::uint8_t code,
                                                              RejectVia via, const RejectRoute& route);
 
