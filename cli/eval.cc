@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 
 #include <sys/time.h>
+#include <arpa/inet.h>
 
 #include <cstdio>
 #include <memory>
@@ -22,6 +23,42 @@ struct DumperCloser {
   void operator()(pcap_dumper_t* d) const { pcap_dump_close(d); }
 };
 
+
+// The dumper of a pcap file of `dlt` frames at `path`, or null with a message.
+bool open_dump(const std::string& path, int dlt, std::unique_ptr<pcap_t, PcapCloser>& dead,
+               std::unique_ptr<pcap_dumper_t, DumperCloser>& dump) {
+  dead.reset(pcap_open_dead(dlt, 262144));
+  dump.reset(pcap_dump_open(dead.get(), path.c_str()));
+  if (!dump) std::fprintf(stderr, "Error: %s: %s\n", path.c_str(), pcap_geterr(dead.get()));
+  return dump != nullptr;
+}
+
+bool parse_iif_addrs(const std::vector<std::string>& addrs, pipeline::Interface& iif) {
+  for (const std::string& a : addrs) {
+    uint8_t buf[16];
+    if (inet_pton(AF_INET, a.c_str(), buf) == 1) {
+      iif.addr4.assign(buf, buf + 4);
+    } else if (inet_pton(AF_INET6, a.c_str(), buf) == 1) {
+      iif.addr6.assign(buf, buf + 16);
+    } else {
+      std::fprintf(stderr, "Error: --iif-addr %s is not an IPv4 or IPv6 address\n", a.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+bool parse_mac(const std::string& text, pipeline::Interface& iif) {
+  if (text.empty()) return true;
+  unsigned m[6];
+  char end;
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) != 6) {
+    std::fprintf(stderr, "Error: --iif-mac %s is not a MAC address\n", text.c_str());
+    return false;
+  }
+  for (unsigned b : m) iif.mac.push_back(static_cast<uint8_t>(b));
+  return true;
+}
 
 }  // namespace
 
@@ -58,23 +95,18 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
                  pcap_datalink_val_to_name(dlt));
     return 1;
   }
-  std::unique_ptr<pcap_t, PcapCloser> dead;
-  std::unique_ptr<pcap_dumper_t, DumperCloser> out;
-  if (!o.out_pcap.empty()) {
-    dead.reset(pcap_open_dead(dlt, 262144));
-    out.reset(pcap_dump_open(dead.get(), o.out_pcap.c_str()));
-    if (!out) {
-      std::fprintf(stderr, "Error: %s: %s\n", o.out_pcap.c_str(), pcap_geterr(dead.get()));
-      return 1;
-    }
-  }
+  std::unique_ptr<pcap_t, PcapCloser> dead, dead_replies;
+  std::unique_ptr<pcap_dumper_t, DumperCloser> out, replies;
+  if (!o.out_pcap.empty() && !open_dump(o.out_pcap, dlt, dead, out)) return 1;
+  if (!o.replies_pcap.empty() && !open_dump(o.replies_pcap, dlt, dead_replies, replies)) return 1;
 
   // meta day follows the kernel's sys_tz, as nft_meta_weekday does
   struct timezone ktz{};
   struct timeval tv{};
   gettimeofday(&tv, &ktz);
 
-  pipeline::Interface iif{o.iif, 2}, oif{o.oif, 3};
+  pipeline::Interface iif{o.iif, 2, {}, {}, {}}, oif{o.oif, 3, {}, {}, {}};
+  if (!parse_iif_addrs(o.iif_addrs, iif) || !parse_mac(o.iif_mac, iif)) return 1;
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   uint64_t n = 0;
@@ -108,6 +140,13 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
       pcap_pkthdr oh = *hdr;
       oh.caplen = oh.len = static_cast<bpf_u_int32>(pkt.frame.size());
       pcap_dump(reinterpret_cast<u_char*>(out.get()), &oh, pkt.frame.data());
+    }
+    for (size_t k = 0; replies && k < r.replies.size(); ++k) {
+      pcap_pkthdr rh{};
+      rh.ts.tv_sec = static_cast<time_t>(n);
+      rh.ts.tv_usec = static_cast<suseconds_t>(k);
+      rh.caplen = rh.len = static_cast<bpf_u_int32>(r.replies[k].size());
+      pcap_dump(reinterpret_cast<u_char*>(replies.get()), &rh, r.replies[k].data());
     }
   }
   if (rc == PCAP_ERROR) {

@@ -5,11 +5,14 @@
 #include <nfx/compiler.h>
 
 #include <string>
+#include <vector>
 
 namespace nfx::cli {
 
 struct EvalOptions {
-  std::string pcap, out_pcap;
+  std::string pcap, out_pcap, replies_pcap;
+  std::vector<std::string> iif_addrs;  // the input interface's IPv4/IPv6 addresses
+  std::string iif_mac;                 // and its MAC
   std::string path = "input";
   std::string iif = "eth0", oif = "eth1";
   bool json = false, trace = false;

@@ -100,6 +100,15 @@ int main(int argc, char** argv) {
                  "(nfx eval is offline: there is no other way to ask). The trace id is a hash of the "
                  "packet's number in the pcap, not a random number");
   eval->add_option("-o,--output", eo.out_pcap, "Write the frames that leave to this pcap");
+  eval->add_option("--replies", eo.replies_pcap,
+                   "Write the frames sent back out of the input interface (reject) to this pcap, stamped with the "
+                   "packet's number as seconds and the reply's index as microseconds");
+  eval->add_option("--iif-addr", eo.iif_addrs,
+                   "An IPv4 or IPv6 address of the input interface: the source of the ICMP errors sent back for "
+                   "packets not addressed to this host (default: their destination)");
+  eval->add_option("--iif-mac", eo.iif_mac,
+                   "The input interface's MAC: the source of the replies the IP stack sends back through it "
+                   "(default: the MAC the frame was sent to)");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
   eval->footer(
       "Time: a packet's time is its pcap timestamp. As with nft, the local times in `meta hour` and\n"

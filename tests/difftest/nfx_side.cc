@@ -19,8 +19,12 @@ pipeline::Path pipeline_path(Path p) {
   return pipeline::Path::Bridge;
 }
 
-// The oracle's interfaces: lo 1, tap0 2, tap1 3.
-const pipeline::Interface kTap0{"tap0", 2}, kTap1{"tap1", 3};
+// The oracle's interfaces: lo 1, tap0 2, tap1 3; tap0's MAC and, on the
+// routed paths, its addresses (tests/oracle/README.md).
+const pipeline::Interface kTap0{"tap0", 2, {198, 18, 0, 1},
+                                {0xfd, 0x6e, 0x66, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+                                {0x02, 0x6e, 0x66, 0x78, 0x00, 0x01}};
+const pipeline::Interface kTap1{"tap1", 3, {198, 18, 1, 1}, {}, {0x02, 0x6e, 0x66, 0x78, 0x00, 0x02}};
 
 std::unique_ptr<vm::Interpreter> load(const std::string& file, std::string& error) {
   Diagnostics diags;

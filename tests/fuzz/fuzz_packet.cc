@@ -1,7 +1,8 @@
 // libFuzzer target for the packet model: arbitrary bytes parsed as a frame
 // of every link type in every context, then every lookup, load and
-// checksum helper run on it. Any read outside the bytes is a sanitizer
-// finding; results that point outside the data abort.
+// checksum helper, and reject's reply builders, run on it. Any read outside
+// the bytes is a sanitizer finding; results that point outside the data
+// abort.
 #include <nfx/packet.h>
 
 #include <cstdint>
@@ -66,6 +67,20 @@ void exercise(const std::uint8_t* data, std::size_t size, LinkType link, Context
 
   Frame f(frame);
   if (insert_vlan_tag(f, kEthP8021Q, extra)) require(remove_vlan_tag(f) && f.size() == size);
+
+  // reject's replies from the network header on, as each family's chains
+  // hand the packet over (the builders get exact-size spans of `bytes`).
+  if (l.link_ok) {
+    RejectRoute route;
+    route.icmp_saddr[0] = extra;
+    const auto pkt = frame.subspan(l.nh_off, l.end - l.nh_off);
+    for (RejectVia via : {RejectVia::Stack, RejectVia::Device}) {
+      if (auto r = reject_ipv4_tcp_reset(pkt, via, route)) require(r->size() == 40);
+      if (auto r = reject_ipv4_unreach(pkt, extra, via, route)) require(r->size() <= 576);
+      if (auto r = reject_ipv6_tcp_reset(pkt, via, route)) require(r->size() == 60);
+      if (auto r = reject_ipv6_unreach(pkt, extra, via, route)) require(r->size() <= 1280);
+    }
+  }
 }
 
 }  // namespace

@@ -137,6 +137,28 @@ table bridge a {
         self.assertEqual(entry["quota"], {"bytes": 100, "used": 100, "inv": True})
         self.assertEqual(entry["counter"], {"packets": 1, "bytes": 50})
 
+    def test_replies_back_out_of_tap0(self):
+        # A netdev reject on the bridge port answers out of that port; the
+        # bridge itself sends nothing back.
+        ruleset = """table netdev n {
+\tchain in {
+\t\ttype filter hook ingress device "tap0" priority 0; policy accept;
+\t\tudp dport 7 reject
+\t}
+}
+"""
+        e = Ether(src=HOST, dst="02:00:00:00:00:bb")
+        frames = [e / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1000, dport=7),
+                  e / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1000, dport=8),
+                  Ether(src=HOST, dst="ff:ff:ff:ff:ff:ff") / IP(src="10.0.0.1", dst="10.0.0.2") /
+                  UDP(sport=1000, dport=7)]
+        r = oracle(ruleset, frames, "bridge", out=True, replies=True)
+        self.assertEqual(r.verdicts, ["drop", "accept", "drop"])
+        self.assertEqual(len(r.replies), 1)
+        reply = Ether(r.replies[0])
+        self.assertEqual((reply.src, reply.dst), ("02:00:00:00:00:bb", HOST))
+        self.assertEqual((reply[IP].src, reply[ICMP].type, reply[ICMP].code), ("10.0.0.2", 3, 3))
+
 
 class Forward(unittest.TestCase):
     RULESET = """table inet t {

@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"bridge", "forward", "input"}));
   app.add_option("--out", o.out, "write the frames that came out of tap1 (bridge, forward)");
-  app.add_option("--replies", o.replies, "write the frames the kernel sent back out of tap0 (forward, input)");
+  app.add_option("--replies", o.replies, "write the frames the kernel sent back out of tap0");
   app.add_flag("--counters", o.counters, "print every rule's counter and quota values after the run");
   app.add_flag("--conntrack", o.conntrack, "print the conntrack table (`conntrack -L`) after the run");
   app.add_flag("--stats", o.stats, "print the time per frame on stderr");
@@ -138,11 +138,6 @@ int main(int argc, char** argv) {
   o.path = path == "bridge" ? Path::Bridge : path == "forward" ? Path::Forward : Path::Input;
   if (!o.out.empty() && o.path == Path::Input) {
     std::fputs("nfx_kernel_oracle: --out is for the bridge and forward paths (input frames end locally)\n", stderr);
-    return 2;
-  }
-  if (!o.replies.empty() && o.path == Path::Bridge) {
-    std::fputs("nfx_kernel_oracle: --replies is for the forward and input paths (a bridge sends nothing back)\n",
-               stderr);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);

@@ -22,8 +22,8 @@ constexpr uint64_t kDrainEvery = 64;
 Runner::Runner(Path path, Tap& tap0, Tap& tap1, NflogSocket* nflog, bool replies)
     : path_(path), tap0_(tap0), tap1_(tap1), nflog_(nflog), replies_(replies) {}
 
-void Runner::inject(const Frame& frame, uint64_t number, const char* what) {
-  if (int e = tap0_.write(frame))
+void Runner::inject(const Frame& frame, uint64_t number, const char* what, Tap* tap) {
+  if (int e = (tap ? *tap : tap0_).write(frame))
     throw OracleError("packet " + std::to_string(number) + ": the kernel refused the " + what +
                       " frame: " + std::strerror(e));
 }
@@ -69,6 +69,14 @@ PacketResult Runner::run(const Frame& frame, uint64_t number) {
       inject(bridge_marker(number), number, "marker");
       read_until(tap1_, number, &r.out, false);
       r.accepted = !r.out.empty();
+      // What came back out of tap0 (a netdev reject's reply) is followed by
+      // the same marker written into tap1, which the bridge floods to tap0.
+      if (replies_) {
+        inject(bridge_marker(number), number, "return marker", &tap1_);
+        read_until(tap0_, number, &r.replies, false);
+      } else if (number % kDrainEvery == 0) {
+        tap0_.drain();
+      }
       break;
     case Path::Forward:
       inject(forward_marker(number), number, "marker");

@@ -1,7 +1,9 @@
 // Pushes test frames through the kernel one at a time and observes what it
 // did with each, using the markers (markers.h) to know when the kernel is
 // done with a frame:
-//   bridge:  write frame, write bridge marker; read tap1 until the marker.
+//   bridge:  write frame, write bridge marker; read tap1 until the marker
+//            (and, for replies, write the bridge marker into tap1 and read
+//            tap0 until the bridge floods it there).
 //   forward: write frame, write forward marker (and, for replies, an echo
 //            marker); read tap1 until the forward marker (and tap0 until
 //            the echo reply).
@@ -27,7 +29,7 @@ struct PacketResult {
   // the end of the input hook (local delivery).
   bool accepted = false;
   std::vector<Frame> out;      // frames out of tap1, in order (bridge, forward)
-  std::vector<Frame> replies;  // frames out of tap0, in order (forward, input; when asked for)
+  std::vector<Frame> replies;  // frames out of tap0, in order (when asked for)
   int write_error = 0;         // errno when the TAP driver refused the frame
 };
 
@@ -37,7 +39,8 @@ class Runner {
   PacketResult run(const Frame& frame, uint64_t number);
 
  private:
-  void inject(const Frame& frame, uint64_t number, const char* what);
+  // Writes into tap0, or `tap`.
+  void inject(const Frame& frame, uint64_t number, const char* what, Tap* tap = nullptr);
   void read_until(Tap& tap, uint64_t number, std::vector<Frame>* keep, bool echo_reply);
   bool read_log_until(uint64_t number);
 

@@ -90,6 +90,26 @@ TEST(Interpreter, NonFirstFragmentsReachTransportLoadsOnlyOnTheFastPath) {
   EXPECT_EQ(other.result.decision.handle, 4u);
 }
 
+TEST(Interpreter, Ipv4FragmentsAreHeldBeforeInputAndForwardedWithTheTtlDecremented) {
+  auto vm = compile(R"(table ip t { chain c { type filter hook input priority 0; policy accept; counter }
+      chain f { type filter hook forward priority 0; policy accept; ip ttl 63 counter } })");
+  ASSERT_TRUE(vm);
+  Outcome held = run(*vm, tcp4({1, 1, 1, 1}, 22, 0x2000));
+  EXPECT_FALSE(held.result.accepted);
+  EXPECT_EQ(held.result.dropped_before, "ip_local_deliver (fragment held for reassembly)");
+  EXPECT_EQ(vm->rule_counters(0, 0, 0)[0].packets, 0u);
+  Outcome fwd = run(*vm, tcp4({1, 1, 1, 1}, 22), pipeline::Path::Forward);
+  EXPECT_TRUE(fwd.result.accepted);
+  EXPECT_EQ(vm->rule_counters(0, 1, 0)[0].packets, 1u);  // the forward hook sees TTL 63
+  EXPECT_EQ(fwd.out[14 + 8], 63);
+  EXPECT_EQ(ref_checksum(ref_sum(&fwd.out[14], 20)), 0);
+  Ip4 last;
+  last.ttl = 1;
+  Outcome expired = run(*vm, ethernet(0x0800, ipv4(last, tcp(1, 2))), pipeline::Path::Forward);
+  EXPECT_FALSE(expired.result.accepted);
+  EXPECT_EQ(expired.result.dropped_before, "ip_forward (ttl)");
+}
+
 TEST(Interpreter, CountersCountTheNetworkLength) {
   auto vm = compile(R"(table ip t { chain c { type filter hook input priority 0; counter } })");
   ASSERT_TRUE(vm);

@@ -162,8 +162,8 @@ Interpreter::Interpreter() : state_(std::make_unique<State>()) {}
 Interpreter::~Interpreter() = default;
 
 std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<std::string>& errors,
-                                               uint64_t random_seed) {
-  std::string why = check_program(program);
+                                               uint64_t random_seed, KernelFeatures features) {
+  std::string why = check_program(program, features);
   if (!why.empty()) {
     std::istringstream in(why);
     for (std::string line; std::getline(in, line);) errors.push_back(line);

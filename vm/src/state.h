@@ -83,7 +83,11 @@ void set_init(SetState& s, const ir::Set& set);
 // statements.cc: runs a statement; returns false on NFT_BREAK. Verdicts go to `v`.
 bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, StmtState* own = nullptr);
 
+// reject.cc: nft_reject_*_eval: the reply (if the kernel sends one) goes to
+// the decision's replies; the verdict is drop.
+void exec_reject(const ir::Stmt& s, Exec& x);
+
 // validate.cc: why the interpreter cannot run something ("" if it can).
-std::string check_program(const ir::Program& p);
+std::string check_program(const ir::Program& p, const KernelFeatures& features);
 
 }  // namespace nfx::vm

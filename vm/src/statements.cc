@@ -1,7 +1,8 @@
 // Statements as the kernel runs them: nft_counter, nft_limit (token bucket
 // in nanoseconds of credit), nft_quota, nft_log (to the decision's log
-// sink), nft_meta set, nft_payload set with checksum fix-up, nft_dynset, and
-// the verdicts (nft_immediate, verdict maps through nft_lookup).
+// sink), nft_meta set, nft_payload set with checksum fix-up, nft_dynset,
+// nft_reject (reject.cc), and the verdicts (nft_immediate, verdict maps
+// through nft_lookup).
 #include <fmt/format.h>
 
 #include "state.h"
@@ -160,6 +161,12 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
     case ir::StmtKind::PayloadSet: return payload_set(s, x);
     case ir::StmtKind::SetUpdate: return set_update(s, x);
     case ir::StmtKind::Last: return true;  // records the time of last use; nothing a packet sees
+    case ir::StmtKind::Reject:
+      exec_reject(s, x);
+      v = ir::Verdict{};
+      v.code = ir::VerdictCode::Drop;
+      has_verdict = true;
+      return true;
     default: return false;  // refused at load time
   }
 }

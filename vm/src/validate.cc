@@ -3,6 +3,7 @@
 // than its stack of 16).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "state.h"
@@ -70,7 +71,11 @@ std::string check_stmt(const ir::Stmt& s) {
     }
     case ir::StmtKind::CtSet: return "ct set (connection tracking is not part of nfx eval yet)";
     case ir::StmtKind::Nat: return "nat (it needs connection tracking, not part of nfx eval yet)";
-    case ir::StmtKind::Reject: return "reject";
+    case ir::StmtKind::Reject:
+      if (s.reject_type > 2) return fmt::format("reject type {} (the kernel refuses it: Invalid argument)", s.reject_type);
+      if (s.reject_type == 2 && s.reject_code > 3)
+        return fmt::format("reject with icmpx code {} (the kernel refuses it: Invalid argument)", s.reject_code);
+      return {};  // where: check_reject_hooks
     case ir::StmtKind::Notrack: return "notrack (connection tracking is not part of nfx eval yet)";
     case ir::StmtKind::ObjRef: return s.name;
     case ir::StmtKind::Dup: return "dup";
@@ -103,9 +108,86 @@ int jump_depth(const ir::Table& t, int c, std::vector<int>& state, std::vector<i
   return best;
 }
 
+// The chains reachable from `c` by jump, goto and verdict maps.
+void reachable(const ir::Table& t, int c, std::vector<bool>& seen) {
+  if (seen[c]) return;
+  seen[c] = true;
+  for (const ir::Rule& r : t.chains[c].rules)
+    for (const ir::Stmt& s : r.stmts) {
+      if (s.kind == ir::StmtKind::Verdict && s.verdict.chain >= 0) reachable(t, s.verdict.chain, seen);
+      if (s.kind == ir::StmtKind::VerdictMap)
+        for (const ir::Element& e : t.sets[s.set].elements)
+          if (e.verdict.chain >= 0) reachable(t, e.verdict.chain, seen);
+    }
+}
+
+// The hooks whose chains may reject (the validate functions of
+// nft_reject_{ipv4,ipv6,inet,netdev,bridge}); nullptr if the family has no
+// reject at all, with the reason in `why`.
+const std::vector<std::string>* reject_hooks(ir::Family f, const KernelFeatures& k, std::string& why) {
+  static const std::vector<std::string> ip = {"prerouting", "input", "forward", "output"};
+  static const std::vector<std::string> inet = {"prerouting", "input", "forward", "output", "ingress"};
+  static const std::vector<std::string> netdev = {"ingress"};
+  static const std::vector<std::string> bridge = {"prerouting", "input"};
+  switch (f) {
+    case ir::Family::Ip:
+    case ir::Family::Ip6: return &ip;
+    case ir::Family::Inet: return &inet;
+    case ir::Family::Netdev: return &netdev;
+    case ir::Family::Bridge:
+      if (k.bridge_reject) return &bridge;
+      why = "the kernel has no bridge reject (CONFIG_NFT_BRIDGE_REJECT is off: nft fails with "
+            "'No such file or directory')";
+      return nullptr;
+    default:
+      why = "the kernel has no reject in this family";
+      return nullptr;
+  }
+}
+
+// nft_chain_validate_hooks, as the kernel applies it through jumps: a
+// reject anywhere a base chain at another hook can reach is refused.
+std::string check_reject_hooks(const ir::Table& t, const KernelFeatures& k) {
+  std::string errors, why;
+  const std::vector<std::string>* hooks = reject_hooks(t.family, k, why);
+  auto each_reject = [&](int c, auto&& f) {
+    for (const ir::Rule& r : t.chains[c].rules)
+      for (const ir::Stmt& s : r.stmts)
+        if (s.kind == ir::StmtKind::Reject) f(r);
+  };
+  auto where = [&](const ir::Rule& r, int c) {
+    return fmt::format("{}: reject (rule handle {} in chain {} {} {})", r.source.empty() ? "<ruleset>" : r.source,
+                       r.handle, ir::family_name(t.family), t.name, t.chains[c].name);
+  };
+  if (!hooks) {
+    for (size_t c = 0; c < t.chains.size(); ++c)
+      each_reject(static_cast<int>(c), [&](const ir::Rule& r) {
+        errors += fmt::format("{}: {}\n", where(r, static_cast<int>(c)), why);
+      });
+    return errors;
+  }
+  std::vector<bool> reported(t.chains.size(), false);
+  for (size_t b = 0; b < t.chains.size(); ++b) {
+    const ir::Chain& base = t.chains[b];
+    if (!base.base || std::find(hooks->begin(), hooks->end(), base.hook) != hooks->end()) continue;
+    std::vector<bool> seen(t.chains.size(), false);
+    reachable(t, static_cast<int>(b), seen);
+    for (size_t c = 0; c < t.chains.size(); ++c) {
+      if (!seen[c] || reported[c]) continue;
+      each_reject(static_cast<int>(c), [&](const ir::Rule& r) {
+        reported[c] = true;
+        errors += fmt::format("{}: not allowed at hook {} (base chain {}): the kernel refuses it with "
+                              "'Operation not supported'\n",
+                              where(r, static_cast<int>(c)), base.hook, base.name);
+      });
+    }
+  }
+  return errors;
+}
+
 }  // namespace
 
-std::string check_program(const ir::Program& p) {
+std::string check_program(const ir::Program& p, const KernelFeatures& features) {
   std::string errors;
   for (const ir::Table& t : p.tables) {
     for (const ir::Chain& c : t.chains) {
@@ -119,6 +201,7 @@ std::string check_program(const ir::Program& p) {
                                   r.source.empty() ? "<ruleset>" : r.source, why, r.handle, ir::family_name(t.family),
                                   t.name, c.name);
     }
+    errors += check_reject_hooks(t, features);
     std::vector<int> state(t.chains.size(), 0), depth(t.chains.size(), 0);
     for (size_t c = 0; c < t.chains.size(); ++c) {
       int d = jump_depth(t, static_cast<int>(c), state, depth);

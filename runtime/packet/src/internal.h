@@ -50,3 +50,18 @@ int ipv6_find_hdr(const std::uint8_t* data, std::uint32_t nh_off, std::uint32_t 
                   bool stop_at_auth);
 
 }  // namespace nfx::packet::detail
+
+namespace nfx::packet::detail {
+
+// The 20-byte TCP header of a reset answering the TCP header `oth` (20
+// readable bytes) whose segment carries `payload` bytes after its header
+// (nf_reject_ip_tcphdr_put / nf_reject_ip6_tcphdr_put, checksum left 0).
+void put_tcp_reset(const std::uint8_t* oth, std::uint32_t payload, std::uint8_t* out);
+
+// The TCP checksum of the 20-byte header `tcp` given its pseudo-header sum.
+inline void fill_tcp_checksum(std::uint8_t* tcp, std::uint32_t pseudo) {
+  tcp[16] = tcp[17] = 0;
+  store_be16(tcp + 16, csum_fold(csum_partial({tcp, 20}, pseudo)));
+}
+
+}  // namespace nfx::packet::detail

@@ -14,16 +14,26 @@ using vm::Hook;
 
 constexpr uint8_t kPacketBroadcast = 1, kPacketMulticast = 2, kPacketOtherHost = 3;
 
+using Trace = std::function<void(const vm::TraceEvent&)>;
+
+bool send_reply(vm::Interpreter& vm, vm::Reply& r, packet::LinkType link, const Interface& dev, const Trace& trace,
+                std::vector<std::string>& log);
+
 struct Walk {
   vm::Interpreter& vm;
   vm::Packet& pkt;
   PathResult& out;
-  const std::function<void(const vm::TraceEvent&)>& trace;
+  const Trace& trace;
+  const Interface* reply_dev = nullptr;  // where replies leave; nullptr: they are for this host
 
   // Runs one hook; false if the packet does not go on.
   bool hook(ir::Family family, Hook h) {
     vm::Decision d = vm.run_hook(family, h, pkt, trace);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
+    for (vm::Reply& r : d.replies)
+      if (reply_dev && send_reply(vm, r, pkt.layout.link, *reply_dev, trace, out.log))
+        out.replies.push_back(std::move(r.frame));
+    d.replies.clear();
     if (!d.chain.empty()) out.decision = d;
     if (d.verdict != ir::VerdictCode::Accept) {
       out.decision = d;
@@ -49,6 +59,32 @@ bool ip_family(vm::Packet& pkt, ir::Family& fam, PathResult& out) {
   return ok;
 }
 
+// ip_forward / ip6_forward before the forward hook: a packet with a TTL
+// (hop limit) of 1 or less is dropped (the kernel answers time exceeded,
+// which nfx does not send yet); the others go on with it decremented, the
+// IPv4 header checksum adjusted as ip_decrease_ttl does.
+bool forward_hop(vm::Packet& pkt, ir::Family fam, PathResult& out) {
+  uint8_t* nh = pkt.frame.data() + pkt.layout.nh_off;
+  uint8_t& ttl = nh[fam == ir::Family::Ip ? 8 : 7];
+  if (ttl <= 1) {
+    out.dropped_before = fam == ir::Family::Ip ? "ip_forward (ttl)" : "ip6_forward (hop limit)";
+    out.decision = vm::Decision{};
+    out.decision.verdict = ir::VerdictCode::Drop;
+    return false;
+  }
+  --ttl;
+  if (fam == ir::Family::Ip) {
+    // check += htons(0x0100) on the field as stored, with end-around carry
+    // (on a little-endian host: the first byte gets the increment).
+    uint32_t check = nh[10] | (uint32_t{nh[11]} << 8);
+    check += 1;
+    check += check >= 0xffff ? 1 : 0;
+    nh[10] = static_cast<uint8_t>(check);
+    nh[11] = static_cast<uint8_t>(check >> 8);
+  }
+  return true;
+}
+
 // eth_type_trans: group addresses are broadcast or multicast; a unicast
 // frame is for this host on the routed paths (the frame was sent to the
 // interface's address) and for another host on the bridge path (a bridge
@@ -66,6 +102,45 @@ void set_pkttype(vm::Packet& pkt, bool bridged) {
   }
 }
 
+// The devices a hook sees (nf_hook_state's in and out): each hook call in
+// the kernel passes its own, e.g. bridge postrouting and netdev egress have
+// no input device, prerouting and ingress no output device.
+void set_devices(vm::Packet& pkt, const Interface* in, const Interface* out) {
+  pkt.meta.iifname = in ? in->name : "";
+  pkt.meta.iif = in ? in->index : 0;
+  pkt.meta.oifname = out ? out->name : "";
+  pkt.meta.oif = out ? out->index : 0;
+}
+
+// A reply on its way out of `dev`, through the hooks the kernel's output
+// path for it runs; true if it leaves.
+bool send_reply(vm::Interpreter& vm, vm::Reply& r, packet::LinkType link, const Interface& dev, const Trace& trace,
+                std::vector<std::string>& log) {
+  vm::Packet rp;
+  rp.frame = r.frame;
+  rp.layout.link = link;
+  if (r.via == vm::Reply::Via::IpOutput) {
+    // ip_local_out: output, postrouting, then the device's egress.
+    PathResult rr = run_path(vm, Path::Output, rp, dev, dev, trace);
+    log.insert(log.end(), rr.log.begin(), rr.log.end());
+    r.frame = std::move(rp.frame);
+    return rr.accepted;
+  }
+  PathResult rr;
+  Walk w{vm, rp, rr, trace};
+  set_context(rp, packet::Context::Validate);
+  set_devices(rp, nullptr, &dev);
+  bool sent = true;
+  // br_forward from the host (local_orig): bridge output and postrouting.
+  if (r.via == vm::Reply::Via::BridgeOutput)
+    sent = w.hook(ir::Family::Bridge, Hook::Output) && w.hook(ir::Family::Bridge, Hook::Postrouting);
+  // dev_queue_xmit: the device's egress.
+  sent = sent && w.hook(ir::Family::Netdev, Hook::Egress);
+  log.insert(log.end(), rr.log.begin(), rr.log.end());
+  r.frame = std::move(rp.frame);
+  return sent;
+}
+
 }  // namespace
 
 bool path_from_name(const std::string& name, Path& out) {
@@ -77,21 +152,15 @@ bool path_from_name(const std::string& name, Path& out) {
   return true;
 }
 
-// The devices a hook sees (nf_hook_state's in and out): each hook call in
-// the kernel passes its own, e.g. bridge postrouting and netdev egress have
-// no input device, prerouting and ingress no output device.
-static void set_devices(vm::Packet& pkt, const Interface* in, const Interface* out) {
-  pkt.meta.iifname = in ? in->name : "";
-  pkt.meta.iif = in ? in->index : 0;
-  pkt.meta.oifname = out ? out->name : "";
-  pkt.meta.oif = out ? out->index : 0;
-}
-
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
                     const std::function<void(const vm::TraceEvent&)>& trace) {
   PathResult out;
-  Walk w{vm, pkt, out, trace};
   bool receives = path != Path::Output;
+  Walk w{vm, pkt, out, trace, receives ? &iif : nullptr};
+  pkt.meta.iif_addr4 = receives ? iif.addr4 : std::vector<uint8_t>{};
+  pkt.meta.iif_addr6 = receives ? iif.addr6 : std::vector<uint8_t>{};
+  pkt.meta.local = path == Path::Input;
+  pkt.meta.iif_mac = receives ? iif.mac : std::vector<uint8_t>{};
   bool sends = path != Path::Input;
   set_context(pkt, packet::Context::Validate);
   if (!pkt.layout.link_ok) {
@@ -100,11 +169,11 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     return out;
   }
   if (receives) set_pkttype(pkt, path == Path::Bridge);
-  set_devices(pkt, &iif, nullptr);
+  set_devices(pkt, receives ? &iif : nullptr, nullptr);
   if (receives && !w.hook(ir::Family::Netdev, Hook::Ingress)) return out;
 
   if (path == Path::Bridge) {
-    set_devices(pkt, &iif, nullptr);  // headers stay put between the bridge hooks
+    // Headers stay put between the bridge hooks.
     if (!w.hook(ir::Family::Bridge, Hook::Prerouting)) return out;
     // A frame whose inner VLAN tag is cut short (under 4 bytes after the
     // outer tag) passes prerouting but is never forwarded (measured with
@@ -137,12 +206,21 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       return out;
     }
     if (path == Path::Input) {
-      if (!w.hook(fam, Hook::Prerouting) || !w.hook(fam, Hook::Input)) return out;
+      if (!w.hook(fam, Hook::Prerouting)) return out;
+      if (fam == ir::Family::Ip && pkt.layout.fragment) {
+        // ip_local_deliver reassembles before the input hook: a fragment
+        // is held (and with no other fragments, never delivered). IPv6
+        // reassembles after it, in the fragment header's handler.
+        out.dropped_before = "ip_local_deliver (fragment held for reassembly)";
+        out.decision.verdict = ir::VerdictCode::Drop;
+        return out;
+      }
+      if (!w.hook(fam, Hook::Input)) return out;
     } else {
       if (path == Path::Forward) {
         if (!w.hook(fam, Hook::Prerouting)) return out;
         set_devices(pkt, &iif, &oif);
-        if (!w.hook(fam, Hook::Forward)) return out;
+        if (!forward_hop(pkt, fam, out) || !w.hook(fam, Hook::Forward)) return out;
       } else {
         set_devices(pkt, nullptr, &oif);
         if (!w.hook(fam, Hook::Output)) return out;

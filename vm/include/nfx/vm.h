@@ -38,6 +38,16 @@ struct PacketMeta {
   uint32_t cpu = 0;
   uint64_t now_ns = 0;              // the packet's time (ns since the epoch): limits, timeouts, meta time
   int32_t tz_minuteswest = 0;       // the kernel's sys_tz (settimeofday); only meta day applies it
+  // For reject: the addresses of the input interface, which the kernel's
+  // route back to the sender selects as the source of the ICMP errors it
+  // sends for packets that are not its own (empty: not known, the original
+  // destination is used), and whether the packet is addressed to this host
+  // (the input path), whose errors come from the original destination.
+  std::vector<uint8_t> iif_addr4, iif_addr6;
+  bool local = false;
+  // The input interface's MAC (6 bytes, or empty: not known), the source of
+  // the replies the IP stack sends back through it.
+  std::vector<uint8_t> iif_mac;
 };
 
 struct Packet {
@@ -60,6 +70,19 @@ struct TraceEvent {
   uint32_t mark = 0;                // the packet's mark at this step
 };
 
+// A frame a rule made the host send because of a packet: the replies of
+// `reject`. `frame` has the link layer of the packet it answers (Ethernet
+// or raw IP). How it leaves decides which hooks it meets on the way out.
+struct Reply {
+  enum class Via : uint8_t {
+    IpOutput,      // ip/ip6/inet reject: routed and sent by the IP stack (output, postrouting, egress)
+    BridgeOutput,  // bridge reject: br_forward out of the input port (bridge output, postrouting, egress)
+    Device,        // netdev reject: dev_queue_xmit on the input device (egress)
+  };
+  packet::Frame frame;
+  Via via = Via::IpOutput;
+};
+
 // The outcome of a hook for a packet.
 struct Decision {
   ir::VerdictCode verdict = ir::VerdictCode::Accept;
@@ -67,6 +90,15 @@ struct Decision {
   std::string family, table, chain;  // the base chain that decided (empty: no chain ran)
   uint64_t handle = 0;               // the rule that decided (when !by_policy)
   std::vector<std::string> log;      // log statement lines, in order
+  std::vector<Reply> replies;        // frames sent back (reject), in order
+};
+
+// What the kernel the interpreter stands for can load.
+struct KernelFeatures {
+  // nft_reject_bridge (CONFIG_NFT_BRIDGE_REJECT). The kernel nfx is checked
+  // against has none: nft fails with "No such file or directory" on a
+  // bridge reject, and so does load() unless this is set.
+  bool bridge_reject = false;
 };
 
 // The interpreter: an IR program plus its mutable state (counters, sets,
@@ -76,7 +108,7 @@ class Interpreter {
   // Checks that every expression and statement can execute; on failure the
   // reasons (naming the construct and the rule) are in `errors`.
   static std::unique_ptr<Interpreter> load(ir::Program program, std::vector<std::string>& errors,
-                                           uint64_t random_seed = 0);
+                                           uint64_t random_seed = 0, KernelFeatures features = {});
   ~Interpreter();
 
   // Runs the base chains of `family`'s `hook` in priority order. `family` is

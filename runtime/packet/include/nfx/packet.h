@@ -401,4 +401,100 @@ bool l4_csum_update_pseudo(std::span<std::uint8_t> frame, const PacketLayout& la
 // nothing is done). False if the 12-byte SCTP header does not fit.
 bool sctp_checksum_recompute(std::span<std::uint8_t> frame, const PacketLayout& layout);
 
+// ---------------------------------------------------------------------------
+// Reject replies: what the kernel's reject statement sends back
+// (net/ipv4/netfilter/nf_reject_ipv4.c, net/ipv6/netfilter/nf_reject_ipv6.c,
+// and for the routed families icmp_send / icmp6_send). reject_ipv4.cc,
+// reject_ipv6.cc.
+//
+// `pkt` is the packet from its network header to the skb's end: skb->len
+// bytes. The IP stack trimmed it to the IP length (ip, ip6 and inet chains
+// from prerouting on); bridge, netdev and inet ingress chains see the rest
+// of the frame, Ethernet padding included, and the kernel computes lengths,
+// checksums and the quoted data from that. The builders return the reply's
+// IP packet (no link-layer header), or nullopt where the kernel sends
+// nothing; they never read outside `pkt`.
+
+// Which kernel code makes the reply.
+enum class RejectVia : std::uint8_t {
+  // ip, ip6 and inet tables: nf_send_reset / nf_send_reset6, and
+  // nf_send_unreach / nf_send_unreach6 through icmp_send / icmp6_send. The
+  // reply is routed and sent through the output path.
+  Stack,
+  // bridge and netdev tables: nf_reject_skb_v4_* / nf_reject_skb_v6_*,
+  // which build the whole reply for the input device.
+  Device,
+};
+
+// What the IP stack knows about the packet that the Stack builders use.
+struct RejectRoute {
+  // skb->pkt_type == PACKET_HOST: icmp_send and icmp6_send answer nothing
+  // else (broadcast and multicast MAC destinations).
+  bool pkt_host = true;
+  // IPv4: the route has RTCF_BROADCAST or RTCF_MULTICAST (the destination,
+  // or at prerouting, where the kernel routes towards the source, the
+  // source). No RST and no ICMP error then.
+  bool bcast_mcast = false;
+  // The ICMP error's source address (4 bytes for IPv4): the original
+  // destination when it is the host's own, otherwise the address the
+  // kernel selects for the route back (RTCF_LOCAL / ipv6_chk_addr, else
+  // inet_select_addr / ipv6_dev_get_saddr).
+  std::uint8_t icmp_saddr[16] = {};
+};
+
+// Codes of the abstract `icmpx` reject for each family (nft_reject_icmp_code,
+// nft_reject_icmpv6_code): no-route, port-unreachable, host-unreachable,
+// admin-prohibited. Codes above 3 (the kernel refuses them at load) map to
+// no-route as the kernel's fallback does.
+std::uint8_t reject_icmpx_code_v4(std::uint8_t icmpx);
+std::uint8_t reject_icmpx_code_v6(std::uint8_t icmpx);
+
+// nf_ip_checksum / nf_ip6_checksum on a packet without checksum offload
+// state: true when the transport checksum from `dataoff` to the end of `pkt`
+// is right (IPv4: the sum runs from the IP header, which a valid header
+// checksum makes neutral, with a pseudo header for TCP and UDP only; IPv6:
+// the pseudo header for every protocol).
+bool nf_ip_checksum_ok(std::span<const std::uint8_t> pkt, std::uint32_t dataoff, std::uint8_t proto);
+bool nf_ip6_checksum_ok(std::span<const std::uint8_t> pkt, std::uint32_t dataoff, std::uint8_t proto);
+// nf_reject_verify_csum: whether the reject checks the checksum of `proto`
+// first (UDP with a zero checksum, GRE, AH, ESP, SCTP, UDP-Lite and DCCP
+// are not checked).
+bool nf_reject_verify_csum(std::span<const std::uint8_t> pkt, std::uint32_t dataoff, std::uint8_t proto);
+
+// TCP reset (nf_reject_ip_tcphdr_get / nf_reject_ip_tcphdr_put): nothing for
+// a non-first fragment, a non-TCP packet, an unreadable TCP header, a RST,
+// or a bad TCP checksum; otherwise a 40-byte packet from the original
+// destination, TTL 64, id 0, DF, with the ports swapped and either seq = the
+// original's ack_seq (ACK set) or ack_seq = its seq + SYN + FIN + payload
+// length (skb->len based) with ACK.
+std::optional<std::vector<std::uint8_t>> reject_ipv4_tcp_reset(std::span<const std::uint8_t> pkt, RejectVia via,
+                                                               const RejectRoute& route);
+// ICMP destination unreachable with `code`. Device (nf_reject_skb_v4_unreach):
+// from the original destination, TTL 64, id 0, DF, quoting
+// min(536, skb->len) bytes; nothing for a non-first fragment, an ICMP
+// destination unreachable (its type read 20 bytes into the packet, whatever
+// the header length), or a bad checksum. Stack (nf_send_unreach, icmp_send):
+// from route.icmp_saddr, TTL 64, no DF, TOS = the original's TOS bits with
+// precedence 6, quoting up to 548 bytes; nothing also for a packet not to
+// this host's MAC, a broadcast or multicast route, or an ICMP error (or
+// unknown ICMP type). The id is 0 here; the kernel's is from its IP id
+// generator.
+std::optional<std::vector<std::uint8_t>> reject_ipv4_unreach(std::span<const std::uint8_t> pkt, std::uint8_t code,
+                                                             RejectVia via, const RejectRoute& route);
+// TCP reset over IPv6 (nf_reject_ip6_tcphdr_get / _put, nf_send_reset6):
+// hop limit 64, traffic class and flow label 0. Stack: nothing unless both
+// addresses are unicast.
+std::optional<std::vector<std::uint8_t>> reject_ipv6_tcp_reset(std::span<const std::uint8_t> pkt, RejectVia via,
+                                                               const RejectRoute& route);
+// ICMPv6 destination unreachable with `code`, hop limit 64. Device
+// (nf_reject_skb_v6_unreach): from the original destination, quoting
+// min(1220, skb->len) bytes; nothing for an ICMPv6 destination unreachable.
+// Stack (nf_send_unreach6, icmp6_send): from route.icmp_saddr, quoting up to
+// 1232 bytes; nothing also for a multicast destination or a packet not to
+// this host's MAC, an unspecified or multicast source, or an ICMPv6 error.
+// Both: nothing for a non-first fragment or a bad checksum. Traffic class
+// and flow label 0 (icmp6_send's errors get no automatic flow label: measured).
+std::optional<std::vector<std::uint8_t>> reject_ipv6_unreach(std::span<const std::uint8_t> pkt, std::uint8_t code,
+                                                             RejectVia via, const RejectRoute& route);
+
 }  // namespace nfx::packet

@@ -24,6 +24,11 @@ bool path_from_name(const std::string& name, Path& out);
 struct Interface {
   std::string name;
   uint32_t index = 0;
+  // The interface's own IPv4 (4 bytes) and IPv6 (16 bytes) address, if any:
+  // the source of the ICMP errors the host sends back through it for packets
+  // that are not its own (see vm::PacketMeta).
+  std::vector<uint8_t> addr4, addr6;
+  std::vector<uint8_t> mac;  // 6 bytes, or empty: not known
 };
 
 struct PathResult {
@@ -31,10 +36,15 @@ struct PathResult {
   vm::Decision decision;       // the last hook's decision (or the one that dropped)
   std::string dropped_before;  // why the stack dropped it before any hook ("" if not)
   std::vector<std::string> log;
+  // Frames sent back out of the input interface because of the packet
+  // (reject), in order, after the hooks they meet on the way out (ip output
+  // and postrouting, bridge output and postrouting, netdev egress) let them
+  // go. On the output path they are for this host and not listed.
+  std::vector<packet::Frame> replies;
 };
 
 // Runs `pkt` (a received Ethernet frame, or a locally sent one for Output)
-// along `path`. Packets the IP stack would drop before prerouting (ip_rcv /
+// along `path`. `iif` is where replies leave. Packets the IP stack would drop before prerouting (ip_rcv /
 // ipv6_rcv checks) are dropped with `dropped_before` saying why.
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
                     const std::function<void(const vm::TraceEvent&)>& trace = {});
