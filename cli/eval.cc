@@ -48,15 +48,16 @@ bool parse_iif_addrs(const std::vector<std::string>& addrs, pipeline::Interface&
   return true;
 }
 
-bool parse_mac(const std::string& text, pipeline::Interface& iif) {
+// `text` (empty: not given) into `mac`; `option` names it in the error.
+bool parse_mac(const std::string& text, const char* option, std::vector<uint8_t>& mac) {
   if (text.empty()) return true;
   unsigned m[6];
   char end;
   if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) != 6) {
-    std::fprintf(stderr, "Error: --iif-mac %s is not a MAC address\n", text.c_str());
+    std::fprintf(stderr, "Error: %s %s is not a MAC address\n", option, text.c_str());
     return false;
   }
-  for (unsigned b : m) iif.mac.push_back(static_cast<uint8_t>(b));
+  for (unsigned b : m) mac.push_back(static_cast<uint8_t>(b));
   return true;
 }
 
@@ -105,8 +106,10 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
   struct timeval tv{};
   gettimeofday(&tv, &ktz);
 
-  pipeline::Interface iif{o.iif, 2, {}, {}, {}}, oif{o.oif, 3, {}, {}, {}};
-  if (!parse_iif_addrs(o.iif_addrs, iif) || !parse_mac(o.iif_mac, iif)) return 1;
+  pipeline::Interface iif{o.iif, 2, {}, {}, {}, {}}, oif{o.oif, 3, {}, {}, {}, {}};
+  if (!parse_iif_addrs(o.iif_addrs, iif) || !parse_mac(o.iif_mac, "--iif-mac", iif.mac) ||
+      !parse_mac(o.oif_mac, "--oif-mac", oif.mac) || !parse_mac(o.next_hop_mac, "--next-hop-mac", oif.peer_mac))
+    return 1;
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   uint64_t n = 0;

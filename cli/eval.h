@@ -13,6 +13,7 @@ struct EvalOptions {
   std::string pcap, out_pcap, replies_pcap;
   std::vector<std::string> iif_addrs;  // the input interface's IPv4/IPv6 addresses
   std::string iif_mac;                 // and its MAC
+  std::string oif_mac, next_hop_mac;   // the output interface's MAC and its neighbour's (routed frames)
   std::string path = "input";
   std::string iif = "eth0", oif = "eth1";
   bool json = false, trace = false;

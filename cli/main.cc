@@ -109,6 +109,11 @@ int main(int argc, char** argv) {
   eval->add_option("--iif-mac", eo.iif_mac,
                    "The input interface's MAC: the source of the replies the IP stack sends back through it "
                    "(default: the MAC the frame was sent to)");
+  eval->add_option("--oif-mac", eo.oif_mac,
+                   "The output interface's MAC: the source MAC of routed frames (default: unchanged)");
+  eval->add_option("--next-hop-mac", eo.next_hop_mac,
+                   "The next hop's MAC: the destination MAC of routed frames, as the neighbour table would give "
+                   "it (default: unchanged)");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
   eval->footer(
       "Time: a packet's time is its pcap timestamp. As with nft, the local times in `meta hour` and\n"

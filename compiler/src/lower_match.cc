@@ -150,6 +150,24 @@ void prefix_predicate(const Lhs& l, const Expr& rhs, ir::Predicate& p) {
   }
 }
 
+// A byte-aligned prefix of a whole payload field becomes a compare of just
+// its bytes, as nft emits it (`ip saddr 10.0.0.0/8`: a 1-byte load), so a
+// packet cut short after those bytes still matches, as on the kernel.
+void shorten_prefix(const Lhs& l, ir::Predicate& p) {
+  const ir::Value& load = *l.field.load;
+  if (!l.plain || load.kind != ir::ValueKind::Payload || !l.field.mask.empty() || load.order != ir::Order::Big ||
+      p.prefix == 0 || p.prefix % 8 != 0 || p.prefix / 8 >= load.len)
+    return;
+  uint32_t n = p.prefix / 8;
+  auto shorter = std::make_shared<ir::Value>(load);
+  shorter->len = n;
+  p.kind = ir::PredKind::Cmp;
+  p.op = ir::CmpOp::Eq;
+  p.lhs = shorter;
+  p.value.resize(n);
+  p.prefix = 0;
+}
+
 }  // namespace
 
 bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::Stmt>& out) {
@@ -161,6 +179,20 @@ bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::S
   s.kind = ir::StmtKind::Match;
   ir::Predicate& p = s.pred;
   bool negate = rel.rel == RelOp::Ne;
+
+  // nft turns an anonymous set of one prefix into a prefix match (what
+  // matters for a truncated packet: a byte-aligned prefix loads only its
+  // own bytes, see shorten_prefix).
+  if (rhs.kind == ExprKind::Set && rhs.kids.size() == 1 && rhs.kids[0]->kind == ExprKind::Prefix &&
+      lhs_e.kind != ExprKind::Concat && (rel.rel == RelOp::Implicit || rel.rel == RelOp::Eq)) {
+    Lhs l;
+    if (!lower_lhs(ctx, st, lhs_e, l, out)) return false;
+    p.lhs = l.value;
+    prefix_predicate(l, *rhs.kids[0], p);
+    shorten_prefix(l, p);
+    out.push_back(std::move(s));
+    return true;
+  }
 
   // Set membership: the key is built by the set code (concatenations too).
   if (rhs.kind == ExprKind::Set || rhs.kind == ExprKind::SetRef) {
@@ -197,6 +229,7 @@ bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::S
       break;
     case ExprKind::Prefix:
       prefix_predicate(l, rhs, p);
+      shorten_prefix(l, p);
       p.negate = negate;
       break;
     case ExprKind::Value:

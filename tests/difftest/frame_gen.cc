@@ -262,8 +262,13 @@ void ipv4_packet(Random& r, Path path, Bytes& f) {
   if (path == Path::Bridge && r.chance(5)) dst = {224, 0, 0, static_cast<uint8_t>(r.between(1, 255))};
   Transport t = transport(r, false);
   Bytes opts;
+  // Routers write their address or a timestamp into record-route and
+  // timestamp options (ip_options_compile, before prerouting's successors);
+  // nfx does not process IP options, so routed frames carry only the ones
+  // a router leaves alone.
   if (r.chance(10)) {
-    switch (r.between(0, 3)) {
+    static const std::vector<int> bridged = {0, 1, 2, 3}, routed = {0, 2};
+    switch (r.pick(path == Path::Bridge ? bridged : routed)) {
       case 0: opts = {1, 1, 1, 0}; break;                                   // nops, end
       case 1: opts = {7, 7, 4, 0, 0, 0, 0, 0}; break;                       // record route
       case 2: opts = {148, 4, 0, 0}; break;                                 // router alert

@@ -23,8 +23,10 @@ pipeline::Path pipeline_path(Path p) {
 // routed paths, its addresses (tests/oracle/README.md).
 const pipeline::Interface kTap0{"tap0", 2, {198, 18, 0, 1},
                                 {0xfd, 0x6e, 0x66, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
-                                {0x02, 0x6e, 0x66, 0x78, 0x00, 0x01}};
-const pipeline::Interface kTap1{"tap1", 3, {198, 18, 1, 1}, {}, {0x02, 0x6e, 0x66, 0x78, 0x00, 0x02}};
+                                {0x02, 0x6e, 0x66, 0x78, 0x00, 0x01}, {0x02, 0x6e, 0x66, 0x78, 0x00, 0x04}};
+// Routed frames leave tap1 for the outside gateway 02:6e:66:78:00:03.
+const pipeline::Interface kTap1{"tap1", 3, {198, 18, 1, 1}, {}, {0x02, 0x6e, 0x66, 0x78, 0x00, 0x02},
+                                {0x02, 0x6e, 0x66, 0x78, 0x00, 0x03}};
 
 std::unique_ptr<vm::Interpreter> load(const std::string& file, std::string& error) {
   Diagnostics diags;

@@ -45,7 +45,7 @@ inline Outcome run_meta(vm::Interpreter& vm, const Bytes& frame, const vm::Packe
   pkt.frame = packet::Frame(frame.data(), frame.size());
   pkt.meta = meta;
   Outcome r;
-  r.result = pipeline::run_path(vm, path, pkt, {"eth0", 2, {}, {}, {}}, {"eth1", 3, {}, {}, {}});
+  r.result = pipeline::run_path(vm, path, pkt, {"eth0", 2, {}, {}, {}, {}}, {"eth1", 3, {}, {}, {}, {}});
   r.out.assign(pkt.frame.data(), pkt.frame.data() + pkt.frame.size());
   return r;
 }

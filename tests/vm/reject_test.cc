@@ -30,7 +30,7 @@ std::unique_ptr<vm::Interpreter> compile(const std::string& text, std::string* e
 pipeline::PathResult run(vm::Interpreter& vm, const Bytes& frame, pipeline::Path path) {
   vm::Packet pkt;
   pkt.frame = packet::Frame(frame.data(), frame.size());
-  pipeline::Interface iif{"eth0", 2, {198, 51, 100, 1}, {}, {}}, oif{"eth1", 3, {}, {}, {}};
+  pipeline::Interface iif{"eth0", 2, {198, 51, 100, 1}, {}, {}, {}}, oif{"eth1", 3, {}, {}, {}, {}};
   return pipeline::run_path(vm, path, pkt, iif, oif);
 }
 

@@ -29,8 +29,15 @@ constexpr std::uint8_t kTtl = 64;  // sysctl_ip_default_ttl, and ip4_dst_hoplimi
 std::uint32_t ihl_bytes(std::span<const std::uint8_t> pkt) { return (pkt[0] & 0x0fu) * 4u; }
 bool non_first_fragment(std::span<const std::uint8_t> pkt) { return (load_be16(&pkt[6]) & kIpOffsetMask) != 0; }
 
-// icmp_pointers[type].error
-bool icmp_is_error(std::uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
+// icmp_pointers[type].error: the errors, and the types the kernel discards
+// (1, 2, 6, 7, 9, 10), which icmp_send does not answer either (measured:
+// no time exceeded for a router advertisement).
+bool icmp_is_error(std::uint8_t type) {
+  switch (type) {
+    case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 9: case 10: case 11: case 12: return true;
+    default: return false;
+  }
+}
 
 // nf_reject_iphdr_validate: a whole IPv4 header within skb->len.
 bool device_header_ok(std::span<const std::uint8_t> pkt) {
@@ -83,10 +90,11 @@ bool unreach_checksum_ok(std::span<const std::uint8_t> trimmed) {
   return !nf_reject_verify_csum(trimmed, th, proto) || nf_ip_checksum_ok(trimmed, th, proto);
 }
 
-Bytes icmp_reply(std::span<const std::uint8_t> pkt, std::span<const std::uint8_t> quote, std::uint8_t code) {
+Bytes icmp_reply(std::span<const std::uint8_t> pkt, std::span<const std::uint8_t> quote, std::uint8_t code,
+                 std::uint8_t type = kIcmpDestUnreach) {
   Bytes out;
   put_reply_header(out, pkt, kIpProtoIcmp);
-  out.insert(out.end(), {kIcmpDestUnreach, code, 0, 0, 0, 0, 0, 0});
+  out.insert(out.end(), {type, code, 0, 0, 0, 0, 0, 0});
   out.insert(out.end(), quote.begin(), quote.end());
   store_be16(&out[22], csum_fold(csum_partial({out.data() + 20, out.size() - 20})));
   finish_header(out);
@@ -173,7 +181,12 @@ std::optional<Bytes> reject_ipv4_unreach(std::span<const std::uint8_t> pkt, std:
 
   if (!stack_header_ok(pkt) || non_first_fragment(pkt)) return std::nullopt;
   if (!unreach_checksum_ok(pkt)) return std::nullopt;  // nf_send_unreach
-  // icmp_send
+  return icmp_send_v4(pkt, kIcmpDestUnreach, code, route);
+}
+
+std::optional<Bytes> icmp_send_v4(std::span<const std::uint8_t> pkt, std::uint8_t type, std::uint8_t code,
+                                  const RejectRoute& route) {
+  if (!stack_header_ok(pkt) || non_first_fragment(pkt)) return std::nullopt;
   if (!route.pkt_host || route.bcast_mcast) return std::nullopt;
   if (pkt[9] == kIpProtoIcmp) {
     std::uint32_t th = ihl_bytes(pkt);
@@ -181,7 +194,7 @@ std::optional<Bytes> reject_ipv4_unreach(std::span<const std::uint8_t> pkt, std:
     if (pkt[th] > kNrIcmpTypes || icmp_is_error(pkt[th])) return std::nullopt;
   }
   std::uint32_t len = std::min<std::uint32_t>(kIcmpSendRoom, static_cast<std::uint32_t>(pkt.size()));
-  Bytes out = icmp_reply(pkt, pkt.first(len), code);
+  Bytes out = icmp_reply(pkt, pkt.first(len), code, type);
   out[1] = static_cast<std::uint8_t>((pkt[1] & 0x1e) | 0xc0);  // RT_TOS | IPTOS_PREC_INTERNETCONTROL
   store_be16(&out[6], 0);                                       // no DF (the ICMP socket's PMTUDISC_DONT)
   std::memcpy(&out[12], route.icmp_saddr, 4);

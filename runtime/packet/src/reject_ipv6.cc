@@ -98,11 +98,11 @@ void put_reply_header(Bytes& out, std::span<const std::uint8_t> pkt, std::uint8_
 }
 
 Bytes icmp6_reply(std::span<const std::uint8_t> pkt, std::span<const std::uint8_t> quote, std::uint8_t code,
-                  const std::uint8_t* saddr) {
+                  const std::uint8_t* saddr, std::uint8_t type = kIcmpv6DestUnreach) {
   Bytes out;
   put_reply_header(out, pkt, kIpProtoIcmpv6);
   std::memcpy(&out[8], saddr, 16);
-  out.insert(out.end(), {kIcmpv6DestUnreach, code, 0, 0, 0, 0, 0, 0});
+  out.insert(out.end(), {type, code, 0, 0, 0, 0, 0, 0});
   out.insert(out.end(), quote.begin(), quote.end());
   auto plen = static_cast<std::uint32_t>(out.size() - 40);
   store_be16(&out[4], static_cast<std::uint16_t>(plen));
@@ -181,13 +181,18 @@ std::optional<Bytes> reject_ipv6_unreach(std::span<const std::uint8_t> pkt, std:
 
   if (pkt.size() < 40 || (pkt[0] >> 4) != 6) return std::nullopt;
   if (!csum_ok(pkt)) return std::nullopt;  // reject6_csum_ok: the IP stack already trimmed
-  // icmp6_send
+  return icmp_send_v6(pkt, kIcmpv6DestUnreach, code, route);
+}
+
+std::optional<Bytes> icmp_send_v6(std::span<const std::uint8_t> pkt, std::uint8_t type, std::uint8_t code,
+                                  const RejectRoute& route) {
+  if (pkt.size() < 40 || (pkt[0] >> 4) != 6) return std::nullopt;
   if (pkt[24] == 0xff || !route.pkt_host) return std::nullopt;
   static constexpr std::uint8_t kZero[16] = {};
   if (pkt[8] == 0xff || std::memcmp(&pkt[8], kZero, 16) == 0) return std::nullopt;
   if (ineligible(pkt)) return std::nullopt;
   std::uint32_t len = std::min<std::uint32_t>(kIcmp6SendQuoteMax, static_cast<std::uint32_t>(pkt.size()));
-  return icmp6_reply(pkt, pkt.first(len), code, route.icmp_saddr);
+  return icmp6_reply(pkt, pkt.first(len), code, route.icmp_saddr, type);
 }
 
 }  // namespace nfx::packet

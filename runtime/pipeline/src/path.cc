@@ -6,6 +6,9 @@
 //   Bridge: bridge prerouting, forward, postrouting between the ports.
 #include <nfx/pipeline.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace nfx::pipeline {
 
 namespace {
@@ -56,6 +59,9 @@ bool ip_family(vm::Packet& pkt, ir::Family& fam, PathResult& out) {
   else return false;
   bool ok = fam == ir::Family::Ip ? l.ip_rcv_ok : l.ipv6_rcv_ok;
   if (!ok) out.dropped_before = fam == ir::Family::Ip ? "ip_rcv" : "ipv6_rcv";
+  // ip_rcv_core / ip6_rcv_core trim what follows the IP packet (Ethernet
+  // padding): a forwarded frame leaves without it.
+  if (ok && pkt.frame.size() > l.end) pkt.frame.resize(l.end);
   return ok;
 }
 
@@ -141,6 +147,47 @@ bool send_reply(vm::Interpreter& vm, vm::Reply& r, packet::LinkType link, const 
   return sent;
 }
 
+// A routed packet leaves with the header neigh_output builds: to the next
+// hop's MAC, from the output interface's. (Where those are not known, the
+// frame keeps the header it came with.)
+void set_next_hop_header(vm::Packet& p, const Interface& oif) {
+  if (p.layout.mac_off < 0 || p.frame.size() < 14) return;
+  uint8_t* h = p.frame.data() + p.layout.mac_off;
+  if (oif.peer_mac.size() == 6) std::memcpy(h, oif.peer_mac.data(), 6);
+  if (oif.mac.size() == 6) std::memcpy(h + 6, oif.mac.data(), 6);
+}
+
+// ip_forward / ip6_forward answer an expired TTL (hop limit) with an ICMP
+// time exceeded from the input interface's address, sent like every reply
+// of the IP stack: through output, postrouting and egress. nfx has no
+// routing table: the reply goes back to the frame's sender.
+void time_exceeded(Walk& w, const Interface& iif, ir::Family fam) {
+  vm::Packet& p = w.pkt;
+  const packet::PacketLayout& l = p.layout;
+  std::span<const uint8_t> frame = p.frame.bytes();
+  uint32_t end = std::min<uint32_t>(l.end, static_cast<uint32_t>(frame.size()));
+  if (l.mac_off < 0 || frame.size() < 14 || l.nh_off >= end) return;
+  std::span<const uint8_t> ip = frame.subspan(l.nh_off, end - l.nh_off);
+  bool v6 = fam == ir::Family::Ip6;
+  packet::RejectRoute route;
+  route.pkt_host = p.meta.pkttype == 0;
+  const std::vector<uint8_t>& own = v6 ? iif.addr6 : iif.addr4;
+  size_t alen = v6 ? 16 : 4;
+  if (ip.size() < (v6 ? 40u : 20u)) return;
+  std::memcpy(route.icmp_saddr, own.size() == alen ? own.data() : &ip[v6 ? 24 : 16], alen);
+  auto icmp = v6 ? packet::icmp_send_v6(ip, 3, 0, route) : packet::icmp_send_v4(ip, 11, 0, route);
+  if (!icmp) return;
+  std::vector<uint8_t> bytes(14);
+  std::memcpy(&bytes[0], &frame[6], 6);
+  std::memcpy(&bytes[6], iif.mac.size() == 6 ? iif.mac.data() : &frame[0], 6);
+  uint16_t type = v6 ? packet::kEthPIpv6 : packet::kEthPIp;
+  bytes[12] = static_cast<uint8_t>(type >> 8);
+  bytes[13] = static_cast<uint8_t>(type);
+  bytes.insert(bytes.end(), icmp->begin(), icmp->end());
+  vm::Reply r{packet::Frame(std::span<const uint8_t>(bytes)), vm::Reply::Via::IpOutput};
+  if (send_reply(w.vm, r, l.link, iif, w.trace, w.out.log)) w.out.replies.push_back(std::move(r.frame));
+}
+
 }  // namespace
 
 bool path_from_name(const std::string& name, Path& out) {
@@ -220,7 +267,17 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       if (path == Path::Forward) {
         if (!w.hook(fam, Hook::Prerouting)) return out;
         set_devices(pkt, &iif, &oif);
-        if (!forward_hop(pkt, fam, out) || !w.hook(fam, Hook::Forward)) return out;
+        if (pkt.meta.pkttype != 0) {  // ip_forward: only frames sent to this host's MAC
+          out.dropped_before = "ip_forward (not addressed to this host's MAC)";
+          out.decision = vm::Decision{};
+          out.decision.verdict = ir::VerdictCode::Drop;
+          return out;
+        }
+        if (!forward_hop(pkt, fam, out)) {
+          time_exceeded(w, iif, fam);
+          return out;
+        }
+        if (!w.hook(fam, Hook::Forward)) return out;
       } else {
         set_devices(pkt, nullptr, &oif);
         if (!w.hook(fam, Hook::Output)) return out;
@@ -230,6 +287,7 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       if (!w.hook(fam, Hook::Postrouting)) return out;
     }
   }
+  if (sends && path != Path::Bridge) set_next_hop_header(pkt, oif);
   if (sends) {
     set_context(pkt, packet::Context::Validate);
     set_devices(pkt, nullptr, &oif);

@@ -497,4 +497,16 @@ std::optional<std::vector<std::uint8_t>> reject_ipv6_tcp_reset(std::span<const s
 std::optional<std::vector<std::uint8_t>> reject_ipv6_unreach(std::span<const std::uint8_t> pkt, std::uint8_t code,
                                                              RejectVia via, const RejectRoute& route);
 
+// icmp_send / icmp6_send on their own: the ICMP (ICMPv6) error of `type`
+// and `code` the IP stack sends about `pkt` from route.icmp_saddr (the
+// forwarding path's time exceeded, and the Stack unreachables above, which
+// check the transport checksum first). Nothing for a non-first IPv4
+// fragment, a packet not to this host's MAC, a broadcast or multicast
+// route or destination, an ICMP error, or an unspecified or multicast IPv6
+// source.
+std::optional<std::vector<std::uint8_t>> icmp_send_v4(std::span<const std::uint8_t> pkt, std::uint8_t type,
+                                                      std::uint8_t code, const RejectRoute& route);
+std::optional<std::vector<std::uint8_t>> icmp_send_v6(std::span<const std::uint8_t> pkt, std::uint8_t type,
+                                                      std::uint8_t code, const RejectRoute& route);
+
 }  // namespace nfx::packet

@@ -29,6 +29,10 @@ struct Interface {
   // that are not its own (see vm::PacketMeta).
   std::vector<uint8_t> addr4, addr6;
   std::vector<uint8_t> mac;  // 6 bytes, or empty: not known
+  // The neighbour routed packets leave to through this interface (the next
+  // hop's MAC): with `mac`, the Ethernet header neigh_output gives a routed
+  // frame. Empty: not known, the frame keeps the header it came with.
+  std::vector<uint8_t> peer_mac;
 };
 
 struct PathResult {
