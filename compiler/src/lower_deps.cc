@@ -85,6 +85,10 @@ void network_dependency(Context& ctx, RuleState& st, const std::string& proto, b
       once(st, "vlantype" + std::to_string(et), out, match_eq(ether_type_load(16), v));
     else if ((via_ether_type || et == 0x0806) && fam == "bridge")
       once(st, "ethertype" + std::to_string(et), out, match_eq(ether_type_load(), v));
+    // In netdev, once the rule has read an Ethernet field (its meta iiftype
+    // dependency is in place) nft names the protocol by the ether type too.
+    else if (fam == "netdev" && st.deps.count("iiftype"))
+      once(st, "ethertype" + std::to_string(et), out, match_eq(ether_type_load(), v));
     else
       once(st, "protocol" + std::to_string(et), out, match_eq(meta(kMetaProtocol, 2, ir::Order::Big), v));
   }

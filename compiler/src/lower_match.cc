@@ -162,7 +162,8 @@ void shorten_prefix(const Lhs& l, ir::Predicate& p) {
   auto shorter = std::make_shared<ir::Value>(load);
   shorter->len = n;
   p.kind = ir::PredKind::Cmp;
-  p.op = ir::CmpOp::Eq;
+  p.op = p.negate ? ir::CmpOp::Ne : ir::CmpOp::Eq;  // a compare carries its own negation
+  p.negate = false;
   p.lhs = shorter;
   p.value.resize(n);
   p.prefix = 0;
@@ -229,8 +230,8 @@ bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::S
       break;
     case ExprKind::Prefix:
       prefix_predicate(l, rhs, p);
-      shorten_prefix(l, p);
       p.negate = negate;
+      shorten_prefix(l, p);
       break;
     case ExprKind::Value:
     case ExprKind::Binop:

@@ -284,7 +284,8 @@ void ipv4_packet(Random& r, Path path, Bytes& f) {
   f.push_back(static_cast<uint8_t>(0x40 | hl / 4));
   f.push_back(r.chance(70) ? r.pick(Pools::tos_values) : r.byte());
   push16(f, static_cast<uint16_t>(hl + t.bytes.size()));
-  push16(f, static_cast<uint16_t>(r.chance(50) ? 0 : r.between(0, 65535)));
+  bool any_fragment = (frag & 0x3fff) != 0;
+  push16(f, any_fragment ? r.fragment_id() : static_cast<uint16_t>(r.chance(50) ? 0 : r.between(0, 0x7fff)));
   push16(f, frag);
   f.push_back(r.chance(85) ? r.pick(Pools::ttls) : r.byte());
   f.push_back(t.proto);
@@ -323,7 +324,7 @@ void ipv6_packet(Random& r, Path path, Bytes& f) {
       uint16_t off = r.chance(50) ? 0 : static_cast<uint16_t>(r.between(1, 100));
       later_fragment = off != 0;
       push16(ext, static_cast<uint16_t>(off << 3 | (r.chance(60) ? 1 : 0)));
-      push32(ext, static_cast<uint32_t>(r.between(0, 0xffffffff)));
+      push32(ext, r.fragment_id());
     } else if (h == 43) {
       ext.push_back(2);  // 24 bytes: type 0..4, segments left, one address
       ext.push_back(static_cast<uint8_t>(r.chance(50) ? 4 : r.between(0, 3)));
@@ -384,7 +385,31 @@ void malform(Random& r, Bytes& f) {
 
 }  // namespace
 
+// Whether an input-path frame still goes to the router itself: a corrupted
+// destination address would be forwarded (or dropped) by the kernel, while
+// nfx eval's input path means local delivery.
+static bool still_local(const Bytes& f) {
+  if (f.size() < 14) return true;
+  uint16_t type = static_cast<uint16_t>(f[12] << 8 | f[13]);
+  if (type == 0x0800 && f.size() >= 34) return f[30] == 198 && f[31] == 18 && f[32] == 0 && f[33] == 1;
+  if (type == 0x86dd && f.size() >= 54) return ipv6("fd6e:6678::1") == [&] {
+    std::array<uint8_t, 16> a{};
+    std::memcpy(a.data(), &f[38], 16);
+    return a;
+  }();
+  return true;
+}
+
+static Bytes random_frame_once(Random& r, Path path);
+
 Bytes random_frame(Random& r, Path path) {
+  for (;;) {
+    Bytes f = random_frame_once(r, path);
+    if (path != Path::Input || still_local(f)) return f;
+  }
+}
+
+static Bytes random_frame_once(Random& r, Path path) {
   Bytes f;
   if (path == Path::Bridge) {
     push_mac(f, r.chance(85) ? r.pick(Pools::host_macs) : r.pick(Pools::group_macs));
@@ -410,7 +435,7 @@ Bytes random_frame(Random& r, Path path) {
   } else if (x < 90) {
     push16(f, 0x86dd);
     ipv6_packet(r, path, f);
-  } else if (x < 96) {
+  } else if (x < 96 && path != Path::Input) {  // the oracle does not observe ARP's input hook
     push16(f, 0x0806);
     arp_packet(r, f);
   } else {

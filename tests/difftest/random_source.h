@@ -26,9 +26,14 @@ class Random {
     return v[between(0, v.size() - 1)];
   }
   uint8_t byte() { return static_cast<uint8_t>(between(0, 255)); }
+  // A fresh IP id for each fragment, so that no two fragments of a case
+  // belong together: the kernel would reassemble them (before the input
+  // hook), and reassembly is not part of nfx eval.
+  uint16_t fragment_id() { return ++frag_id_; }
 
  private:
   std::mt19937_64 rng_;
+  uint16_t frag_id_ = 0x8000;
 };
 
 // The paths a generated case takes (the oracle's topologies).

@@ -192,6 +192,15 @@ struct Gen {
     return "";
   }
 
+  // Whether rewriting the destination here leaves the packet's path alone:
+  // the kernel routes after prerouting, on the rewritten address, while nfx
+  // eval takes the path as given (a named difference, see README.md). Regular
+  // chains may be reached from prerouting.
+  bool keeps_route(const ChainSpec& c) const {
+    return path == Path::Bridge || c.hook == "forward" || c.hook == "postrouting" || c.hook == "input" ||
+           c.hook == "egress";
+  }
+
   // Rewrites, each valid in the context.
   std::string mangle(L3 l3, L4 l4, const ChainSpec& c, bool link_layer) {
     std::vector<std::string> v = {"meta mark set " + hex(r.between(0, 3)), "meta mark set meta mark | 0x4"};
@@ -200,7 +209,7 @@ struct Gen {
       v.push_back("ip dscp set " + dscp(r));
       v.push_back("ip ecn set ce");
       v.push_back("ip saddr set " + r.pick(Pools::ipv4_hosts));
-      v.push_back("ip daddr set " + r.pick(Pools::ipv4_hosts));
+      if (keeps_route(c)) v.push_back("ip daddr set " + r.pick(Pools::ipv4_hosts));
       v.push_back("meta mark set jhash ip saddr . ip daddr mod 4 seed 0x" + fmt::format("{:x}", r.between(0, 0xffff)));
       v.push_back("meta mark set ip saddr map @mark4");
     }
@@ -293,6 +302,16 @@ struct Gen {
                             m.rfind("meta nfproto", 0) == 0 || m.rfind("ether type", 0) == 0 ||
                             m.rfind("vlan ", 0) == 0;
       if (names_protocol && (l4 != L4::None || l3 != L3::None)) m = "meta mark " + hex(r.between(0, 3));
+      // A vlan selector after an ether type or meta protocol match (or the
+      // other way round) is a conflict nft refuses.
+      auto has = [&](const char* prefix) {
+        for (const auto& q : parts)
+          if (q.rfind(prefix, 0) == 0) return true;
+        return false;
+      };
+      bool link_type = m.rfind("ether type", 0) == 0 || m.rfind("meta protocol", 0) == 0;
+      if ((m.rfind("vlan ", 0) == 0 && (has("ether type") || has("meta protocol"))) || (link_type && has("vlan ")))
+        m = "meta mark " + hex(r.between(0, 3));
       if (!m.empty() && seen.insert(m).second) parts.push_back(m);
     }
     if (l4 != L4::None) {

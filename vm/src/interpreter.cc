@@ -108,8 +108,10 @@ ChainRun run_chain(Exec& x, int base, const std::function<void(const TraceEvent&
         continue;
       case ir::VerdictCode::Return:
         if (stack.empty()) {
-          rule = c.rules.size();  // return from a base chain: its policy
+          // return with nothing to return to (in the base chain, or in a
+          // chain reached by goto from it): the base chain's policy
           chain = base;
+          rule = t.chains[base].rules.size();
           continue;
         }
         chain = stack.back().chain;
