@@ -217,12 +217,22 @@ void Transaction::add_chain(TableDecl& t, const ChainDecl& decl, bool exclusive,
 
 namespace {
 
-// Anonymous sets the kernel creates for a rule: set lookups of more than one
-// element and every literal map or verdict map.
+// Whether nft keeps `{ ... }` as a set: more than one element, or one that
+// is a concatenation (a single value, prefix or range becomes a compare).
+bool kept_as_set(const Expr& set) {
+  if (set.kids.size() > 1) return true;
+  if (set.kids.empty() || !set.kids[0]) return false;
+  const Expr* el = set.kids[0].get();
+  if (el->kind == ExprKind::SetElem && !el->kids.empty() && el->kids[0]) el = el->kids[0].get();
+  return el->kind == ExprKind::Concat;
+}
+
+// Anonymous sets the kernel creates for a rule: set lookups nft keeps as
+// sets and every literal map or verdict map.
 uint64_t count_anonymous_sets(const Expr& e) {
   uint64_t n = 0;
   if (e.kind == ExprKind::Relational && e.kids.size() == 2 && e.kids[1] && e.kids[1]->kind == ExprKind::Set &&
-      e.kids[1]->kids.size() > 1)
+      kept_as_set(*e.kids[1]))
     n++;
   if (e.kind == ExprKind::Map && e.kids.size() == 2 && e.kids[1] && e.kids[1]->kind == ExprKind::Set) n++;
   for (const auto& k : e.kids)

@@ -34,6 +34,7 @@ struct Field {
   ir::Bytes mask;         // non-empty when the field does not fill the load
   std::string dtype;
   std::string proto;      // payload protocol, for dependencies ("" if none)
+  std::string field;      // the payload field's name ("type", "mtu", ...)
   bool string = false;    // string-typed (ifname): compared as bytes, prefix wildcards
 };
 
@@ -54,6 +55,9 @@ ir::Bytes field_constant(const Field& f, const Expr& value);
 // A constant as the field's own value (unshifted), in the field's order.
 ir::Bytes plain_constant(const Field& f, const Expr& value);
 ir::ValuePtr make_const(ir::Bytes b, ir::Order order = ir::Order::Big);
+// A constant folded to big-endian bytes: values, `a | b` chains and comma
+// lists of flags (lower_match.cc). False if `e` is not constant.
+bool constant_bytes(const Expr& e, ir::Bytes& out);
 
 // Dependencies (lower_deps.cc): matches that must precede a use of `f`.
 void add_dependencies(Context& ctx, RuleState& st, const Field& f, std::vector<ir::Stmt>& out);

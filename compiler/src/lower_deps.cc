@@ -71,6 +71,7 @@ void network_dependency(Context& ctx, RuleState& st, const std::string& proto, b
   if (!et) return;
   // One match names the network protocol, whichever field asked first: after
   // `ip6 hoplimit` (meta protocol) an `exthdr rt` needs no ether type match.
+  if (st.deps.count("network fixed")) return;  // the rule named it (lower_match)
   if (!st.deps.insert("network" + std::to_string(et)).second) return;
   if (fam == "inet") {
     if (et == 0x0806) return;  // arp never reaches inet chains
@@ -94,6 +95,26 @@ void network_dependency(Context& ctx, RuleState& st, const std::string& proto, b
   }
 }
 
+// A field that exists for one ICMP type only (icmp mtu: destination
+// unreachable) gets `icmp type N` before it, unless the rule fixed the type
+// (the several-type ones, icmp id, are explicit matches already: the front
+// end adds them as nft lists them).
+void icmp_type_dependency(RuleState& st, const Field& f, std::vector<ir::Stmt>& out) {
+  if (f.proto != "icmp" && f.proto != "icmpv6") return;
+  if (f.field == "type") {
+    st.deps.insert("icmptype");
+    return;
+  }
+  const std::vector<uint8_t>* types = icmp_field_types(f.proto, f.field);
+  if (!types || types->size() != 1) return;
+  auto type = std::make_shared<ir::Value>();
+  type->kind = ir::ValueKind::Payload;
+  type->base = ir::PayloadBase::Transport;
+  type->offset = 0;
+  type->len = 1;
+  once(st, "icmptype", out, match_eq(type, {types->front()}));
+}
+
 }  // namespace
 
 void add_dependencies(Context& ctx, RuleState& st, const Field& f, std::vector<ir::Stmt>& out) {
@@ -114,10 +135,15 @@ void add_dependencies(Context& ctx, RuleState& st, const Field& f, std::vector<i
       network_dependency(ctx, st, f.proto, false, out);
       return;
     case PayloadBase::Transport: {
+      if (st.deps.count("transport fixed")) {  // the rule matched ip protocol / meta l4proto itself
+        icmp_type_dependency(st, f, out);
+        return;
+      }
       if (f.proto == "icmp" || f.proto == "icmpv6" || f.proto == "igmp") network_dependency(ctx, st, f.proto, true, out);
       if (!p->dep_key || std::string(p->dep_key) != "l4proto") return;  // th: any transport
       once(st, "l4proto" + std::to_string(p->dep_value), out,
            match_eq(meta(kMetaL4proto, 1, ir::Order::Host), {static_cast<uint8_t>(p->dep_value)}));
+      icmp_type_dependency(st, f, out);
       return;
     }
     case PayloadBase::Inner:

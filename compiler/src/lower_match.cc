@@ -10,29 +10,18 @@
 
 namespace nfx::lower {
 
-namespace {
-
-using ir::Bytes;
-
-bool is_bitmask_type(const std::string& dtype) {
-  const Datatype* dt = find_datatype(dtype);
-  for (; dt; dt = dt->base)
-    if (dt->is_bitmask) return true;
-  return false;
-}
-
 // A constant right-hand side folded to bytes: values, `a | b` chains and
 // comma lists of flags.
-bool constant_bytes(const Expr& e, Bytes& out) {
+bool constant_bytes(const Expr& e, ir::Bytes& out) {
   switch (e.kind) {
     case ExprKind::Value:
       out = e.bytes;
       return true;
     case ExprKind::Binop:
     case ExprKind::List: {
-      Bytes acc;
+      ir::Bytes acc;
       for (size_t i = 0; i < e.kids.size(); ++i) {
-        Bytes b;
+        ir::Bytes b;
         if (!constant_bytes(*e.kids[i], b)) return false;
         if (i == 0) {
           acc = b;
@@ -56,6 +45,19 @@ bool constant_bytes(const Expr& e, Bytes& out) {
       return false;
   }
 }
+
+namespace {
+
+using ir::Bytes;
+
+bool is_bitmask_type(const std::string& dtype) {
+  const Datatype* dt = find_datatype(dtype);
+  for (; dt; dt = dt->base)
+    if (dt->is_bitmask) return true;
+  return false;
+}
+
+
 
 // How the left side is compared: its value and the layout constants take.
 struct Lhs {
@@ -214,6 +216,24 @@ bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::S
   Lhs l;
   if (!lower_lhs(ctx, st, lhs_e, l, out)) return false;
   p.lhs = l.value;
+  // A rule that names its network protocol itself (`meta nfproto ipv6`,
+  // `meta protocol ip`, `ether type ip`) gets no dependency for it later:
+  // `meta nfproto ipv6 icmp type echo-request` matches ICMP over IPv6.
+  // Likewise the transport protocol (`ip protocol ipv6-icmp icmpv6 type x`
+  // loads no meta l4proto and names no network protocol for icmpv6). An
+  // ether type of 802.1Q only says where the protocol is: the tag's field.
+  if (lhs_e.kind == ExprKind::Selector && !lhs_e.path.empty() && !negate && rhs.kind == ExprKind::Value) {
+    const std::string& field = lhs_e.path[0];
+    bool meta = lhs_e.selector == SelectorKind::Meta, payload = lhs_e.selector == SelectorKind::Payload;
+    uint64_t v = ir::be_to_u64(rhs.bytes);
+    if (payload && lhs_e.text == "ether" && field == "type" && (v == 0x8100 || v == 0x88a8))
+      st.deps.insert("ethertype" + std::to_string(0x8100));
+    else if ((meta && (field == "nfproto" || field == "protocol")) || (payload && lhs_e.text == "ether" && field == "type"))
+      st.deps.insert("network fixed");
+    else if ((meta && field == "l4proto") || (payload && lhs_e.text == "ip" && field == "protocol") ||
+             (payload && lhs_e.text == "ip6" && field == "nexthdr"))
+      st.deps.insert("transport fixed");
+  }
   switch (rhs.kind) {
     case ExprKind::Range:
       p.kind = ir::PredKind::Range;
@@ -250,7 +270,10 @@ bool lower_match(Context& ctx, RuleState& st, const Expr& rel, std::vector<ir::S
       if (rel.rel == RelOp::Neg) {
         p.kind = ir::PredKind::Flags;
         p.negate = true;
-      } else if (rel.rel == RelOp::Implicit && (l.bitmask || rhs.kind == ExprKind::List)) {
+      } else if (rel.rel == RelOp::Implicit && (l.bitmask || rhs.kind == ExprKind::List) &&
+                 lhs_e.kind != ExprKind::Binop) {
+        // `tcp flags syn` tests the bit; `tcp flags & (fin|syn) syn`, whose
+        // left side already masks, is an equality (nft: cmp eq).
         p.kind = ir::PredKind::Flags;
       } else {
         p.kind = ir::PredKind::Cmp;

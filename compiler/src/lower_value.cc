@@ -57,6 +57,7 @@ bool lower_payload(Context& ctx, const Expr& sel, Field& f) {
   if (sel.text == "vlan") offset += 112;
   place_bits(f, load, offset, fd->bits);
   f.proto = sel.text;
+  f.field = sel.path.at(0);
   return true;
 }
 
@@ -286,8 +287,9 @@ ir::ValuePtr lower_value(Context& ctx, const Expr& e, const Field* target) {
         return s;
       }
       ir::ValuePtr rhs;
-      if (r.kind == ExprKind::Value) {
-        Bytes c = ir::be_resize(r.bytes, lhs->len);
+      Bytes folded;
+      if (r.kind == ExprKind::Value || constant_bytes(r, folded)) {  // `& (fin|syn)`, `& fin,syn` fold
+        Bytes c = ir::be_resize(r.kind == ExprKind::Value ? r.bytes : folded, lhs->len);
         rhs = make_const(ir::from_big(c, lhs->order), lhs->order);
       } else {
         rhs = lower_value(ctx, r, target);

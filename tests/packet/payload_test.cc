@@ -98,6 +98,18 @@ TEST(Payload, InnerOffsets) {
   const Bytes i = ethernet(0x0800, ipv4(ip4_proto(kIcmp), icmp_echo()));
   l = parse_layout(i, LinkType::Ethernet, Context::IpStack);
   EXPECT_EQ(payload_base_offset(i, l, PayloadBase::Inner), std::nullopt);
+  // GRE (version 0): 4 bytes, plus 4 for each of checksum, key, sequence;
+  // IP-in-IP: the inner packet starts at the transport header (measured:
+  // @ih rewrites of GRE packets on the kernel, nfx_difftest's corpus feed).
+  const Bytes g = ethernet(0x0800, ipv4(ip4_proto(47), Bytes{0x20, 0x00, 0x08, 0x00, 0, 0, 0, 1, 0x45, 0}));
+  l = parse_layout(g, LinkType::Ethernet, Context::IpStack);
+  EXPECT_EQ(payload_base_offset(g, l, PayloadBase::Inner), 34u + 8u);
+  const Bytes routed = ethernet(0x0800, ipv4(ip4_proto(47), Bytes{0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0}));
+  l = parse_layout(routed, LinkType::Ethernet, Context::IpStack);
+  EXPECT_EQ(payload_base_offset(routed, l, PayloadBase::Inner), std::nullopt);
+  const Bytes ipip = ethernet(0x0800, ipv4(ip4_proto(4), Bytes(20, 0)));
+  l = parse_layout(ipip, LinkType::Ethernet, Context::IpStack);
+  EXPECT_EQ(payload_base_offset(ipip, l, PayloadBase::Inner), 34u);
 }
 
 TEST(Payload, NothingWithoutALinkLayer) {

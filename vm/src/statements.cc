@@ -135,7 +135,10 @@ bool set_update(const ir::Stmt& s, Exec& x) {
 bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, StmtState* own) {
   switch (s.kind) {
     case ir::StmtKind::Match: return eval_predicate(s.pred, x);
+    // NFT_CONTINUE is not a verdict that ends the rule: the statements after
+    // it run (`ip dscp vmap { cs1 : continue } counter` counts cs1 packets).
     case ir::StmtKind::Verdict:
+      if (s.verdict.code == ir::VerdictCode::Continue) return true;
       v = s.verdict;
       has_verdict = true;
       return true;
@@ -144,6 +147,7 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
       if (!eval_value(*s.value, x, key)) return false;
       SetElem* e = set_lookup(set_state(x, s.set), key, x.pkt.meta.now_ns);
       if (!e) return false;
+      if (e->verdict.code == ir::VerdictCode::Continue) return true;
       v = e->verdict;
       has_verdict = true;
       return true;

@@ -23,12 +23,29 @@ std::optional<std::uint32_t> payload_base_offset(std::span<const std::uint8_t> f
       if (!layout.l4_valid || layout.fragoff != 0) return std::nullopt;
       return layout.th_off;
     case PayloadBase::Inner: {
-      // nft_payload_inner_offset: after the UDP header or the whole TCP header.
+      // nft_payload_inner_offset: after the UDP header, the whole TCP header,
+      // a version-0 GRE header without routing (plus its checksum, key and
+      // sequence words), or right at an IP-in-IP packet.
       if (!layout.l4_valid || layout.fragoff != 0) return std::nullopt;
-      if (layout.l4proto == kIpProtoUdp) return layout.th_off + 8;
-      if (layout.l4proto != kIpProtoTcp) return std::nullopt;
-      if (!detail::fits(layout.th_off, 20, detail::data_end(frame, layout))) return std::nullopt;
-      return layout.th_off + (frame[layout.th_off + 12] >> 4) * 4u;
+      const std::uint32_t end = detail::data_end(frame, layout);
+      switch (layout.l4proto) {
+        case kIpProtoUdp: return layout.th_off + 8;
+        case kIpProtoTcp:
+          if (!detail::fits(layout.th_off, 20, end)) return std::nullopt;
+          return layout.th_off + (frame[layout.th_off + 12] >> 4) * 4u;
+        case 4: return layout.th_off;  // IPPROTO_IPIP
+        case 47: {                      // IPPROTO_GRE
+          if (!detail::fits(layout.th_off, 4, end)) return std::nullopt;
+          const std::uint8_t flags = frame[layout.th_off], version = frame[layout.th_off + 1] & 0x07;
+          if (version != 0 || (flags & 0x40)) return std::nullopt;  // GRE_VERSION_0, no GRE_ROUTING
+          std::uint32_t off = 4;
+          if (flags & 0x80) off += 4;  // GRE_CSUM: checksum and reserved
+          if (flags & 0x20) off += 4;  // GRE_KEY
+          if (flags & 0x10) off += 4;  // GRE_SEQ
+          return layout.th_off + off;
+        }
+        default: return std::nullopt;
+      }
     }
   }
   return std::nullopt;
