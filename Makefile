@@ -14,7 +14,7 @@ DEB_PACKAGES := bison flex cmake ninja-build g++ clang-14 libclang-rt-14-dev llv
 
 NFX := $(BUILD)/cli/nfx
 
-.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench conformance ratchet clean
+.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench conformance ratchet oracle clean
 
 all: build
 
@@ -63,6 +63,18 @@ test: test-unit test-asan fuzz
 
 bench: build
 	./bench/parse_bench.sh $(NFX)
+
+# The differential test against the kernel at length (needs root): many more
+# seeded random rulesets than `make test` runs (ORACLE_SEED picks the batch;
+# a failing case is kept with the command that replays it), and the corpus's
+# stateless rules with more frames each.
+ORACLE_SEED ?= $(shell date +%s)
+ORACLE_RULESETS ?= 600
+oracle: build
+	$(BUILD)/tests/nfx_difftest --oracle $(BUILD)/tests/nfx_kernel_oracle --path all \
+		--rulesets $(ORACLE_RULESETS) --frames 10000 --seed $(ORACLE_SEED) --show 3
+	/usr/bin/python3 tests/difftest/corpus_feed.py $(NFX) $(BUILD)/tests/nfx_difftest \
+		$(BUILD)/tests/nfx_kernel_oracle $(CORPUS) --frames 10000
 
 # Conformance against the nftables corpus: per-group pass counts.
 conformance: build
