@@ -265,5 +265,22 @@ TEST(Interpreter, ByteAlignedPrefixesLoadOnlyTheirBytes) {
   EXPECT_EQ(o.result.decision.handle, 3u);
 }
 
+// A non-first IPv6 fragment has transport offset 0, taken from skb->data:
+// at netdev egress that is the MAC header, so an aligned transport load
+// reads the Ethernet addresses there (found by nfx_difftest).
+TEST(Interpreter, NonFirstIpv6FragmentsReadFromSkbDataAtEgress) {
+  auto vm = compile(R"(table netdev t { chain e { type filter hook egress device "eth1" priority 0; policy accept;
+      meta l4proto udp @th,16,16 0x0002 counter drop
+    } })");
+  ASSERT_TRUE(vm);
+  using namespace packet::testing;
+  Bytes f = ethernet(0x86dd, ipv6({}, {{44, fragment(3, false)}}, kUdp, Bytes(16, 0xee)));
+  f[2] = 0x00;  // destination MAC bytes 2-3: 00 02
+  f[3] = 0x02;
+  auto o = run(*vm, f, pipeline::Path::Bridge);
+  EXPECT_FALSE(o.result.accepted);
+  EXPECT_EQ(o.result.decision.handle, 2u);
+}
+
 }  // namespace
 }  // namespace nfx

@@ -157,7 +157,13 @@ bool eval_value(const ir::Value& v, Exec& x, Bytes& out) {
         // non-first fragment's data as if it were the header (measured on
         // the kernel; the generic path, taken by every other load, breaks).
         const packet::PacketLayout& l = x.pkt.layout;
-        uint64_t at = static_cast<uint64_t>(l.th_off) + v.offset;
+        // A non-first IPv6 fragment's thoff is 0 (ipv6_find_hdr leaves it),
+        // which the kernel adds to skb->data: the network header, except at
+        // netdev egress, where skb->data is the MAC header.
+        uint32_t th = l.th_off;
+        if (l.protocol == packet::kEthPIpv6 && x.hook == Hook::Egress && l.mac_off >= 0)
+          th = static_cast<uint32_t>(l.mac_off);
+        uint64_t at = static_cast<uint64_t>(th) + v.offset;
         if (at + v.len > l.end || at + v.len > x.pkt.frame.size()) return false;
         std::memcpy(out.data(), x.pkt.frame.data() + at, v.len);
         return true;
