@@ -282,5 +282,23 @@ TEST(Interpreter, NonFirstIpv6FragmentsReadFromSkbDataAtEgress) {
   EXPECT_EQ(o.result.decision.handle, 2u);
 }
 
+// The kernel's br_nf_pre_routing, at bridge prerouting priority 0, drops an
+// 802.1Q skb too short for the tag it still carries (QinQ cut short after
+// the inner tag): chains up to priority 0 see the frame, later ones do not,
+// and it is not forwarded (measured with nfx_difftest).
+TEST(Interpreter, TruncatedInnerVlanTagsStopAtBridgePriorityZero) {
+  auto vm = compile(R"(table bridge t {
+    chain early { type filter hook prerouting priority 0; policy accept; counter }
+    chain late { type filter hook prerouting priority 10; policy accept; counter }
+  })");
+  ASSERT_TRUE(vm);
+  using namespace packet::testing;
+  Bytes f = ethernet(0x8100, Bytes{0x00, 0x05}, {{0x88a8, 0x0001}});  // inner tag: 2 of its 4 bytes
+  auto o = run(*vm, f, pipeline::Path::Bridge);
+  EXPECT_FALSE(o.result.accepted);
+  EXPECT_EQ(vm->rule_counters(0, 0, 0).at(0).packets, 1u);
+  EXPECT_EQ(vm->rule_counters(0, 1, 0).at(0).packets, 0u);
+}
+
 }  // namespace
 }  // namespace nfx

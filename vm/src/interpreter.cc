@@ -192,7 +192,7 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
 }
 
 Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
-                               const std::function<void(const TraceEvent&)>& trace) {
+                               const std::function<void(const TraceEvent&)>& trace, PriorityRange priorities) {
   State& st = *state_;
   struct Entry {
     size_t table;
@@ -210,6 +210,7 @@ Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
         const std::string& dev = hook == Hook::Ingress ? pkt.meta.iifname : pkt.meta.oifname;
         if (std::find(c.devices.begin(), c.devices.end(), dev) == c.devices.end()) continue;
       }
+      if (c.priority < priorities.first || c.priority > priorities.last) continue;
       chains.push_back({ti, static_cast<int>(ci), c.priority});
     }
   }

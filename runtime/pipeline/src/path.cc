@@ -30,8 +30,8 @@ struct Walk {
   const Interface* reply_dev = nullptr;  // where replies leave; nullptr: they are for this host
 
   // Runs one hook; false if the packet does not go on.
-  bool hook(ir::Family family, Hook h) {
-    vm::Decision d = vm.run_hook(family, h, pkt, trace);
+  bool hook(ir::Family family, Hook h, vm::PriorityRange priorities = {}) {
+    vm::Decision d = vm.run_hook(family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
       if (reply_dev && send_reply(vm, r, pkt.layout.link, *reply_dev, trace, out.log))
@@ -220,17 +220,21 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
   if (receives && !w.hook(ir::Family::Netdev, Hook::Ingress)) return out;
 
   if (path == Path::Bridge) {
-    // Headers stay put between the bridge hooks.
-    if (!w.hook(ir::Family::Bridge, Hook::Prerouting)) return out;
-    // A frame whose inner VLAN tag is cut short (under 4 bytes after the
-    // outer tag) passes prerouting but is never forwarded (measured with
-    // nfx_kernel_oracle: the forward hook never sees it).
+    // Headers stay put between the bridge hooks. At priority 0 of
+    // prerouting the kernel's own br_nf_pre_routing pulls the encapsulation
+    // header of an 802.1Q (4 bytes) or PPPoE session (8 bytes) skb and drops
+    // a frame too short for it (measured: chains up to priority 0 see such a
+    // frame, later ones do not), so the hook runs in two parts around it.
+    if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {INT32_MIN, 0})) return out;
     const packet::PacketLayout& l = pkt.layout;
-    if ((l.protocol == 0x8100 || l.protocol == 0x88a8) && l.end < l.nh_off + 4) {
-      out.dropped_before = "bridge: truncated inner VLAN tag";
+    uint32_t encap = l.protocol == 0x8100 ? 4 : l.protocol == 0x8864 ? 8 : 0;
+    if (l.end < l.nh_off + encap) {
+      out.dropped_before = "br_nf_pre_routing: encapsulation header cut short";
+      out.decision = vm::Decision{};
       out.decision.verdict = ir::VerdictCode::Drop;
       return out;
     }
+    if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {1, INT32_MAX})) return out;
     set_devices(pkt, &iif, &oif);
     if (!w.hook(ir::Family::Bridge, Hook::Forward)) return out;
     set_devices(pkt, nullptr, &oif);

@@ -103,6 +103,11 @@ struct KernelFeatures {
 
 // The interpreter: an IR program plus its mutable state (counters, sets,
 // limit buckets, quotas, numgen counters). Not thread-safe.
+// Base chain priorities [first, last], both included.
+struct PriorityRange {
+  int first = INT32_MIN, last = INT32_MAX;
+};
+
 class Interpreter {
  public:
   // Checks that every expression and statement can execute; on failure the
@@ -113,8 +118,11 @@ class Interpreter {
 
   // Runs the base chains of `family`'s `hook` in priority order. `family` is
   // the hook's family: ip/ip6 (inet tables join them), bridge, netdev, arp.
+  // `priorities` limits the run to the base chains whose priority lies in
+  // [first, last] (the kernel's own hooks sit between chains: the pipeline
+  // runs a hook in parts around them).
   Decision run_hook(ir::Family family, Hook hook, Packet& pkt,
-                    const std::function<void(const TraceEvent&)>& trace = {});
+                    const std::function<void(const TraceEvent&)>& trace = {}, PriorityRange priorities = {});
 
   // Counter values of a rule's counter statements, and named counters.
   struct CounterValue {
