@@ -5,7 +5,7 @@ CORPUS      ?= $(abspath ../shared/corpus)
 BUILD       ?= build
 ASAN_BUILD  ?= build-asan
 FUZZ_BUILD  ?= build-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 45
 JOBS        ?= $(shell nproc)
 
 DEB_PACKAGES := bison flex cmake ninja-build g++ clang-14 libclang-rt-14-dev llvm-dev \
