@@ -50,10 +50,17 @@ NONDETERMINISTIC = [
 VERDICT = re.compile(r"\s+(accept|drop|continue|return|(jump|goto)\s+\S+)\s*$")
 
 
+# Statements that end a rule: nft refuses a statement after them.
+TERMINAL = re.compile(r"(?<!status )(?<!ct state )\b(queue|reject|masquerade|snat|dnat|redirect|tproxy|fwd|synproxy)\b")
+
+
 def with_counter(rule):
-    """The rule with a counter before its verdict (or at its end)."""
+    """The rule with a counter before its verdict or terminal statement (or at its end)."""
     if re.search(r"\bcounter\b", rule):
         return rule
+    t = TERMINAL.search(rule)
+    if t:
+        return rule[: t.start()] + "counter " + rule[t.start():]
     m = VERDICT.search(rule)
     if m:
         return rule[: m.start()] + " counter " + m.group(1)
