@@ -13,7 +13,8 @@ namespace nfx::difftest {
 
 struct FrameOutcome {
   bool accepted = false;
-  std::vector<Bytes> out;  // frames that left (bridge and forward paths)
+  std::vector<Bytes> out;      // frames that left (bridge and forward paths)
+  std::vector<Bytes> replies;  // frames sent back out of the input port (reject, ICMP errors)
 };
 
 // family, table, chain, handle -> packets, bytes of the rule's first counter

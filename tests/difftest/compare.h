@@ -13,7 +13,10 @@ struct Mismatch {
   std::string what;
 };
 
-std::vector<Mismatch> compare(const CaseResult& kernel, const CaseResult& nfx, Path path);
+// `frames` are the case's input frames (replies are compared only where the
+// ruleset, not the host's own stack, can have caused them).
+std::vector<Mismatch> compare(const CaseResult& kernel, const CaseResult& nfx, Path path,
+                              const std::vector<Bytes>& frames);
 
 std::string hex(const Bytes& b);
 

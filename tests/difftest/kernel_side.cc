@@ -39,8 +39,10 @@ std::string slurp(const std::string& path) {
 CaseResult run_kernel(const std::string& oracle, const std::string& dir, Path path) {
   CaseResult res;
   std::string out_arg = path == Path::Input ? "" : fmt::format(" --out '{}/kernel_out.pcap'", dir);
-  std::string cmd = fmt::format("'{}' --ruleset '{}/ruleset.nft' --pcap '{}/frames.pcap' --path {}{} --counters 2>'{}/oracle.err'",
-                                oracle, dir, dir, path_name(path), out_arg, dir);
+  std::string cmd = fmt::format(
+      "'{}' --ruleset '{}/ruleset.nft' --pcap '{}/frames.pcap' --path {}{} --replies '{}/kernel_replies.pcap' "
+      "--counters 2>'{}/oracle.err'",
+      oracle, dir, dir, path_name(path), out_arg, dir, dir);
   std::string text;
   int rc = run_capture(cmd, text);
   if (rc != 0) {
@@ -63,6 +65,14 @@ CaseResult run_kernel(const std::string& oracle, const std::string& dir, Path pa
                       c.at("chain").get<std::string>(), c.at("handle").get<uint64_t>()}] = {
             c.at("counter").at("packets").get<uint64_t>(), c.at("counter").at("bytes").get<uint64_t>()};
       }
+    }
+  }
+  {
+    std::vector<long> seconds;
+    std::vector<Bytes> replies = read_pcap(dir + "/kernel_replies.pcap", &seconds);
+    for (size_t i = 0; i < replies.size(); ++i) {
+      size_t n = static_cast<size_t>(seconds[i]);
+      if (n >= 1 && n <= res.frames.size()) res.frames[n - 1].replies.push_back(std::move(replies[i]));
     }
   }
   if (path != Path::Input) {

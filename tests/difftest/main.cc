@@ -96,7 +96,7 @@ bool run_case(const Options& o, const fs::path& dir, const std::vector<Bytes>& f
                n.error.empty() ? "ok" : n.error, replay);
     return false;
   }
-  std::vector<Mismatch> ms = compare(k, n, path);
+  std::vector<Mismatch> ms = compare(k, n, path, frames);
   size_t accepted = 0, outs = 0;
   for (const auto& f : k.frames) accepted += f.accepted, outs += f.out.size();
   tot.frames += frames.size();
@@ -159,7 +159,7 @@ int run(const Options& o) {
       Path path = o.path == "all" ? all[c % 3] : path_from(o.path);
       // Case c of seed S: its own generator, so any case replays alone.
       Random r(o.seed * 1000003 + static_cast<uint64_t>(c));
-      fs::path dir = work / fmt::format("case-{}-{}", o.seed, c);
+      fs::path dir = work / fmt::format("case-{}-{}-{}", o.seed, c, path_name(path));
       fs::create_directories(dir);
       write_text(dir / "ruleset.nft", random_ruleset(r, path));
       std::vector<Bytes> frames;

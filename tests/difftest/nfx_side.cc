@@ -87,6 +87,7 @@ CaseResult run_nfx(const std::string& ruleset_file, const std::vector<Bytes>& fr
     FrameOutcome o;
     o.accepted = r.accepted;
     if (r.accepted && path != Path::Input) o.out.emplace_back(pkt.frame.data(), pkt.frame.data() + pkt.frame.size());
+    for (const packet::Frame& f : r.replies) o.replies.emplace_back(f.data(), f.data() + f.size());
     res.frames.push_back(std::move(o));
   }
   res.counters = counters_of(*vm);

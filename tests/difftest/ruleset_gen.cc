@@ -270,6 +270,22 @@ struct Gen {
     return fmt::format("meta l4proto vmap {{ tcp : {}, udp : drop, icmp : accept }}", jump);
   }
 
+  // A reject where the kernel has one: base chains at prerouting, input and
+  // forward of ip/ip6/inet tables, and netdev ingress (this kernel has no
+  // bridge reject). Regular chains could be reached from other hooks.
+  std::string reject(const ChainSpec& c, const TableSpec& t, L3 l3, L4 l4) {
+    bool routed = t.family == "ip" || t.family == "ip6" || t.family == "inet";
+    bool hook_ok = routed ? (c.hook == "prerouting" || c.hook == "input" || c.hook == "forward")
+                          : (t.family == "netdev" && c.hook == "ingress");
+    if (!hook_ok || l3 == L3::Arp) return "";  // nft: "cannot reject this network family"
+    std::vector<std::string> v = {"reject"};
+    if (l4 == L4::Tcp) v.push_back("reject with tcp reset");
+    if (t.family == "inet" || t.family == "netdev") v.push_back("reject with icmpx type admin-prohibited");
+    if (l3 == L3::Ip && t.family != "ip6") v.push_back("reject with icmp type host-unreachable");
+    if (l3 == L3::Ip6 && t.family != "ip") v.push_back("reject with icmpv6 type no-route");
+    return r.pick(v);
+  }
+
   void rule(const ChainSpec& c, int nregular, const TableSpec& t) {
     std::vector<L3> l3s;
     if (t.family == "ip") l3s = {L3::Ip};
@@ -326,6 +342,7 @@ struct Gen {
     if (r.chance(15) && c.hook != "prerouting") parts.push_back(mangle(l3, l4, c, t.link_layer));
     else if (r.chance(10)) parts.push_back(mangle(l3, l4, c, t.link_layer && c.hook != "prerouting" && c.hook != "ingress"));
     std::string v = verdict(c, nregular, l3);
+    if (std::string rej = reject(c, t, l3, l4); !rej.empty() && r.chance(6)) v = rej;
     if (!v.empty()) parts.push_back(v);
     if (parts.empty()) parts.push_back("counter");
     std::string line;

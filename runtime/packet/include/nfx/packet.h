@@ -457,7 +457,7 @@ std::uint8_t reject_icmpx_code_v6(std::uint8_t icmpx);
 bool nf_ip_checksum_ok(std::span<const std::uint8_t> pkt, std::uint32_t dataoff, std::uint8_t proto);
 bool nf_ip6_checksum_ok(std::span<const std::uint8_t> pkt, std::uint32_t dataoff, std::uint8_t proto);
 // nf_reject_verify_csum: whether the reject checks the checksum of `proto`
-// first (UDP with a zero checksum, GRE, AH, ESP, SCTP, UDP-Lite and DCCP
+// first (UDP with a zero checksum, GRE, AH, ESP, SCTP and UDP-Lite
 // are not checked).
 bool nf_reject_verify_csum(std::span<const std::uint8_t> pkt, std::uint32_t dataoff, std::uint8_t proto);
 
