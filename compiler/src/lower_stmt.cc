@@ -156,7 +156,7 @@ bool lower_assign(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::St
   return true;
 }
 
-bool lower_reject(Context& ctx, const Stmt& s, std::vector<ir::Stmt>& out) {
+bool lower_reject(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::Stmt>& out) {
   ir::Stmt r;
   r.kind = ir::StmtKind::Reject;
   const std::string& fam = ctx.table.family;
@@ -172,6 +172,16 @@ bool lower_reject(Context& ctx, const Stmt& s, std::vector<ir::Stmt>& out) {
     r.reject_type = kind == "icmpx" ? 2 : 0;  // NFT_REJECT_ICMPX_UNREACH / ICMP_UNREACH
     r.reject_code = static_cast<uint8_t>(v.value->to_u64());
     r.name = kind;
+    // `reject with icmp` in inet, bridge and netdev answers IPv4 only: nft
+    // puts the network protocol match first in the rule (before any counter
+    // or quota), as it does for icmpv6 and IPv6.
+    if ((kind == "icmp" || kind == "icmpv6") && fam != "ip" && fam != "ip6") {
+      Field f;
+      f.proto = kind == "icmp" ? "ip" : "ip6";
+      std::vector<ir::Stmt> dep;
+      add_dependencies(ctx, st, f, dep);
+      out.insert(out.begin(), dep.begin(), dep.end());
+    }
   }
   out.push_back(std::move(r));
   return true;
@@ -389,7 +399,7 @@ bool lower_stmt(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::Stmt
       out.push_back(std::move(r));
       return true;
     }
-    case StmtKind::Reject: return lower_reject(ctx, s, out);
+    case StmtKind::Reject: return lower_reject(ctx, st, s, out);
     case StmtKind::Nat: return lower_nat(ctx, s, out);
     case StmtKind::Notrack: {
       ir::Stmt r;

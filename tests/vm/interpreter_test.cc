@@ -302,5 +302,26 @@ TEST(Interpreter, TruncatedInnerVlanTagsStopAtBridgePriorityZero) {
   EXPECT_EQ(vm->rule_counters(0, 1, 0).at(0).packets, 0u);
 }
 
+// ip6_rcv_core drops a packet whose hop-by-hop header has an unknown option
+// of action 2 and answers with an ICMPv6 parameter problem (code 2,
+// pointing at the option), which leaves through output and postrouting
+// (found by nfx_difftest).
+TEST(Interpreter, UnknownHopByHopOptionsGetAParameterProblem) {
+  auto vm = compile(R"(table ip6 t { chain post { type filter hook postrouting priority 0; policy accept; counter } })");
+  ASSERT_TRUE(vm);
+  using namespace packet::testing;
+  Bytes f = ethernet(0x86dd, ipv6({}, {{0, hop_by_hop({0x80, 0})}}, kUdp, udp(1, 2)));
+  auto o = run(*vm, f, pipeline::Path::Forward);
+  EXPECT_FALSE(o.result.accepted);
+  ASSERT_EQ(o.result.replies.size(), 1u);
+  const packet::Frame& r = o.result.replies[0];
+  ASSERT_GE(r.size(), 14u + 48u);
+  EXPECT_EQ(r.data()[14 + 6], 58);        // ICMPv6
+  EXPECT_EQ(r.data()[14 + 40], 4);        // parameter problem
+  EXPECT_EQ(r.data()[14 + 41], 2);        // unrecognized option
+  EXPECT_EQ(r.data()[14 + 47], 40 + 2);   // pointer: the option, after the fixed header and 2 bytes
+  EXPECT_EQ(vm->rule_counters(0, 0, 0).at(0).packets, 1u);  // the reply passed postrouting
+}
+
 }  // namespace
 }  // namespace nfx

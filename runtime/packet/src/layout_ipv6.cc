@@ -27,9 +27,16 @@ bool is_loopback(const std::uint8_t* a) {
 bool is_multicast(const std::uint8_t* a) { return a[0] == 0xff; }
 unsigned mc_scope(const std::uint8_t* a) { return a[1] & 0x0f; }
 
+// Where ip6_rcv_core answers a dropped packet with an ICMPv6 parameter
+// problem: the code and the offset it points at (0: nothing is sent).
+struct ParamProblem {
+  std::uint8_t code = 0;
+  std::uint32_t pointer = 0;
+};
+
 // One hop-by-hop option as ip6_parse_tlv's handlers judge it, `off` from the
-// network header. False drops the packet.
-bool hop_option_ok(const std::uint8_t* nh, std::uint32_t off, std::uint32_t* avail) {
+// network header. False drops the packet (and may set `pp`).
+bool hop_option_ok(const std::uint8_t* nh, std::uint32_t off, std::uint32_t* avail, ParamProblem& pp) {
   const std::uint8_t type = nh[off];
   const std::uint8_t len = nh[off + 1];
   switch (type) {
@@ -40,8 +47,8 @@ bool hop_option_ok(const std::uint8_t* nh, std::uint32_t off, std::uint32_t* ava
     case kTlvJumbo: {  // ipv6_hop_jumbo
       if (len != 4 || (off & 3) != 2) return false;
       const std::uint32_t jumbo = load_be32(nh + off + 2);
-      if (jumbo <= kMaxPayload) return false;
-      if (load_be16(nh + 4) != 0) return false;
+      if (jumbo <= kMaxPayload) return pp = {0, off + 2}, false;  // ICMPV6_HDR_FIELD
+      if (load_be16(nh + 4) != 0) return pp = {0, off}, false;
       if (jumbo > *avail - kIpv6HdrLen) return false;
       *avail = jumbo + kIpv6HdrLen;  // pskb_trim_rcsum
       return true;
@@ -49,14 +56,17 @@ bool hop_option_ok(const std::uint8_t* nh, std::uint32_t off, std::uint32_t* ava
     case kTlvCalipso:  // ipv6_hop_calipso: calipso_validate finds no DOI
       return false;
     default:
-      // ip6_tlvopt_unknown: the two high bits say skip (0) or discard.
+      // ip6_tlvopt_unknown: the two high bits say skip (0) or discard;
+      // 2 answers with a parameter problem, 3 too unless the destination
+      // is multicast.
+      if ((type >> 6) == 2 || ((type >> 6) == 3 && !is_multicast(nh + 24))) pp = {2, off};  // ICMPV6_UNK_OPTION
       return (type >> 6) == 0;
   }
 }
 
 // ipv6_parse_hopopts / ip6_parse_tlv on the hop-by-hop header right after
 // the fixed header, in a packet of *avail bytes (a Jumbo option trims it).
-bool hopopts_ok(const std::uint8_t* nh, std::uint32_t* avail) {
+bool hopopts_ok(const std::uint8_t* nh, std::uint32_t* avail, ParamProblem& pp) {
   if (*avail < kIpv6HdrLen + 8) return false;
   std::uint32_t len = (std::uint32_t{nh[kIpv6HdrLen + 1]} + 1) * 8;
   if (*avail < kIpv6HdrLen + len) return false;
@@ -83,7 +93,7 @@ bool hopopts_ok(const std::uint8_t* nh, std::uint32_t* avail) {
         if (nh[off + i] != 0) return false;
     } else {
       if (++count > kMaxHbhOpts) return false;
-      if (!hop_option_ok(nh, off, avail)) return false;
+      if (!hop_option_ok(nh, off, avail, pp)) return false;
       padlen = 0;
     }
     off += optlen;
@@ -94,7 +104,7 @@ bool hopopts_ok(const std::uint8_t* nh, std::uint32_t* avail) {
 
 // ip6_rcv_core's checks, in its order, for a frame received on an ordinary
 // (non-loopback) device. *trimmed gets the length it trims the packet to.
-RcvError check_ipv6_rcv(const std::uint8_t* nh, std::uint32_t avail, std::uint32_t* trimmed) {
+RcvError check_ipv6_rcv(const std::uint8_t* nh, std::uint32_t avail, std::uint32_t* trimmed, ParamProblem& pp) {
   *trimmed = avail;
   if (avail < kIpv6HdrLen) return RcvError::HeaderTruncated;
   if ((nh[0] >> 4) != 6) return RcvError::BadVersion;
@@ -112,7 +122,7 @@ RcvError check_ipv6_rcv(const std::uint8_t* nh, std::uint32_t avail, std::uint32
     if (pkt_len + kIpv6HdrLen > avail) return RcvError::Truncated;
     *trimmed = pkt_len + kIpv6HdrLen;
   }
-  if (nexthdr == kIpProtoHopopts && !hopopts_ok(nh, trimmed)) return RcvError::BadHopByHop;
+  if (nexthdr == kIpProtoHopopts && !hopopts_ok(nh, trimmed, pp)) return RcvError::BadHopByHop;
   return RcvError::Ok;
 }
 
@@ -123,7 +133,12 @@ void parse_ipv6(const std::uint8_t* data, PacketLayout& l) {
   const std::uint32_t avail = l.end - l.nh_off;
 
   std::uint32_t rcv_len = avail;
-  l.rcv_error = check_ipv6_rcv(nh, avail, &rcv_len);
+  ParamProblem pp;
+  l.rcv_error = check_ipv6_rcv(nh, avail, &rcv_len, pp);
+  if (l.rcv_error == RcvError::BadHopByHop && pp.pointer != 0) {
+    l.rcv_param_problem = pp.pointer;
+    l.rcv_param_code = pp.code;
+  }
   l.ipv6_rcv_ok = l.rcv_error == RcvError::Ok;
 
   if (avail < kIpv6HdrLen || (nh[0] >> 4) != 6) return;

@@ -98,11 +98,12 @@ void put_reply_header(Bytes& out, std::span<const std::uint8_t> pkt, std::uint8_
 }
 
 Bytes icmp6_reply(std::span<const std::uint8_t> pkt, std::span<const std::uint8_t> quote, std::uint8_t code,
-                  const std::uint8_t* saddr, std::uint8_t type = kIcmpv6DestUnreach) {
+                  const std::uint8_t* saddr, std::uint8_t type = kIcmpv6DestUnreach, std::uint32_t info = 0) {
   Bytes out;
   put_reply_header(out, pkt, kIpProtoIcmpv6);
   std::memcpy(&out[8], saddr, 16);
-  out.insert(out.end(), {type, code, 0, 0, 0, 0, 0, 0});
+  out.insert(out.end(), {type, code, 0, 0, static_cast<std::uint8_t>(info >> 24), static_cast<std::uint8_t>(info >> 16),
+                         static_cast<std::uint8_t>(info >> 8), static_cast<std::uint8_t>(info)});
   out.insert(out.end(), quote.begin(), quote.end());
   auto plen = static_cast<std::uint32_t>(out.size() - 40);
   store_be16(&out[4], static_cast<std::uint16_t>(plen));
@@ -185,14 +186,14 @@ std::optional<Bytes> reject_ipv6_unreach(std::span<const std::uint8_t> pkt, std:
 }
 
 std::optional<Bytes> icmp_send_v6(std::span<const std::uint8_t> pkt, std::uint8_t type, std::uint8_t code,
-                                  const RejectRoute& route) {
+                                  const RejectRoute& route, std::uint32_t info) {
   if (pkt.size() < 40 || (pkt[0] >> 4) != 6) return std::nullopt;
   if (pkt[24] == 0xff || !route.pkt_host) return std::nullopt;
   static constexpr std::uint8_t kZero[16] = {};
   if (pkt[8] == 0xff || std::memcmp(&pkt[8], kZero, 16) == 0) return std::nullopt;
   if (ineligible(pkt)) return std::nullopt;
   std::uint32_t len = std::min<std::uint32_t>(kIcmp6SendQuoteMax, static_cast<std::uint32_t>(pkt.size()));
-  return icmp6_reply(pkt, pkt.first(len), code, route.icmp_saddr, type);
+  return icmp6_reply(pkt, pkt.first(len), code, route.icmp_saddr, type, info);
 }
 
 }  // namespace nfx::packet

@@ -157,11 +157,12 @@ void set_next_hop_header(vm::Packet& p, const Interface& oif) {
   if (oif.mac.size() == 6) std::memcpy(h + 6, oif.mac.data(), 6);
 }
 
-// ip_forward / ip6_forward answer an expired TTL (hop limit) with an ICMP
-// time exceeded from the input interface's address, sent like every reply
-// of the IP stack: through output, postrouting and egress. nfx has no
-// routing table: the reply goes back to the frame's sender.
-void time_exceeded(Walk& w, const Interface& iif, ir::Family fam) {
+// An ICMP (ICMPv6) error the IP stack sends about the packet, from the
+// input interface's address (or, for a packet to this host, from its
+// destination), through output, postrouting and egress like every reply of
+// the stack. nfx has no routing table: the reply goes back to the sender.
+void send_icmp_error(Walk& w, const Interface& iif, ir::Family fam, uint8_t type, uint8_t code, uint32_t info,
+                     bool local) {
   vm::Packet& p = w.pkt;
   const packet::PacketLayout& l = p.layout;
   std::span<const uint8_t> frame = p.frame.bytes();
@@ -174,18 +175,25 @@ void time_exceeded(Walk& w, const Interface& iif, ir::Family fam) {
   const std::vector<uint8_t>& own = v6 ? iif.addr6 : iif.addr4;
   size_t alen = v6 ? 16 : 4;
   if (ip.size() < (v6 ? 40u : 20u)) return;
-  std::memcpy(route.icmp_saddr, own.size() == alen ? own.data() : &ip[v6 ? 24 : 16], alen);
-  auto icmp = v6 ? packet::icmp_send_v6(ip, 3, 0, route) : packet::icmp_send_v4(ip, 11, 0, route);
+  std::memcpy(route.icmp_saddr, !local && own.size() == alen ? own.data() : &ip[v6 ? 24 : 16], alen);
+  auto icmp = v6 ? packet::icmp_send_v6(ip, type, code, route, info) : packet::icmp_send_v4(ip, type, code, route);
   if (!icmp) return;
   std::vector<uint8_t> bytes(14);
   std::memcpy(&bytes[0], &frame[6], 6);
   std::memcpy(&bytes[6], iif.mac.size() == 6 ? iif.mac.data() : &frame[0], 6);
-  uint16_t type = v6 ? packet::kEthPIpv6 : packet::kEthPIp;
-  bytes[12] = static_cast<uint8_t>(type >> 8);
-  bytes[13] = static_cast<uint8_t>(type);
+  uint16_t ethertype = v6 ? packet::kEthPIpv6 : packet::kEthPIp;
+  bytes[12] = static_cast<uint8_t>(ethertype >> 8);
+  bytes[13] = static_cast<uint8_t>(ethertype);
   bytes.insert(bytes.end(), icmp->begin(), icmp->end());
   vm::Reply r{packet::Frame(std::span<const uint8_t>(bytes)), vm::Reply::Via::IpOutput};
   if (send_reply(w.vm, r, l.link, iif, w.trace, w.out.log)) w.out.replies.push_back(std::move(r.frame));
+}
+
+// ip_forward / ip6_forward answer an expired TTL (hop limit) with time
+// exceeded.
+void time_exceeded(Walk& w, const Interface& iif, ir::Family fam) {
+  if (fam == ir::Family::Ip6) send_icmp_error(w, iif, fam, 3, 0, 0, false);
+  else send_icmp_error(w, iif, fam, 11, 0, 0, false);
 }
 
 }  // namespace
@@ -249,8 +257,13 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       return out;
     }
   } else {
-    ir::Family fam;
+    ir::Family fam = ir::Family::Netdev;  // set by ip_family for IPv4 and IPv6
     if (!ip_family(pkt, fam, out)) {
+      // ip6_rcv_core answers some bad hop-by-hop options with a parameter
+      // problem (ipv6_parse_hopopts), pointing at the option.
+      if (fam == ir::Family::Ip6 && pkt.layout.rcv_param_problem != 0)
+        send_icmp_error(w, iif, fam, 4, pkt.layout.rcv_param_code, pkt.layout.rcv_param_problem,
+                        path == Path::Input);
       if (out.dropped_before.empty()) out.dropped_before = "not an IP packet";
       out.decision = vm::Decision{};
       out.decision.verdict = ir::VerdictCode::Drop;

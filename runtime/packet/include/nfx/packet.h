@@ -198,6 +198,11 @@ struct PacketLayout {
   bool ip_rcv_ok = false;
   bool ipv6_rcv_ok = false;
   RcvError rcv_error = RcvError::NotIp;
+  // When ip6_rcv_core drops a bad hop-by-hop header with an ICMPv6
+  // parameter problem: the offset it points at (from the network header;
+  // 0: none is sent) and its code.
+  std::uint32_t rcv_param_problem = 0;
+  std::uint8_t rcv_param_code = 0;
 };
 
 // Builds the layout of `len` bytes at `data` as the kernel would have it.
@@ -506,7 +511,9 @@ std::optional<std::vector<std::uint8_t>> reject_ipv6_unreach(std::span<const std
 // source.
 std::optional<std::vector<std::uint8_t>> icmp_send_v4(std::span<const std::uint8_t> pkt, std::uint8_t type,
                                                       std::uint8_t code, const RejectRoute& route);
+// `info` fills the 4 bytes after the checksum (a parameter problem's pointer).
 std::optional<std::vector<std::uint8_t>> icmp_send_v6(std::span<const std::uint8_t> pkt, std::uint8_t type,
-                                                      std::uint8_t code, const RejectRoute& route);
+                                                      std::uint8_t code, const RejectRoute& route,
+                                                      std::uint32_t info = 0);
 
 }  // namespace nfx::packet
