@@ -277,7 +277,8 @@ struct Gen {
     bool routed = t.family == "ip" || t.family == "ip6" || t.family == "inet";
     bool hook_ok = routed ? (c.hook == "prerouting" || c.hook == "input" || c.hook == "forward")
                           : (t.family == "netdev" && c.hook == "ingress");
-    if (!hook_ok || l3 == L3::Arp) return "";  // nft: "cannot reject this network family"
+    // nft: "cannot reject this network family" unless the rule is about IP
+    if (!hook_ok || (l3 != L3::Ip && l3 != L3::Ip6)) return "";
     std::vector<std::string> v = {"reject"};
     if (l4 == L4::Tcp) v.push_back("reject with tcp reset");
     if (t.family == "inet" || t.family == "netdev") v.push_back("reject with icmpx type admin-prohibited");

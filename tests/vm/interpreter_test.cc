@@ -323,5 +323,23 @@ TEST(Interpreter, UnknownHopByHopOptionsGetAParameterProblem) {
   EXPECT_EQ(vm->rule_counters(0, 0, 0).at(0).packets, 1u);  // the reply passed postrouting
 }
 
+// The SCTP chunk walk starts at thoff from skb->data too: for a non-first
+// IPv6 fragment at netdev egress it reads from the MAC header (found by
+// nfx_difftest's make oracle run).
+TEST(Interpreter, SctpChunksOfNonFirstIpv6FragmentsAtEgressStartAtTheMacHeader) {
+  auto vm = compile(R"(table netdev t { chain e { type filter hook egress device "eth1" priority 0; policy accept;
+      sctp chunk data exists counter drop
+    } })");
+  ASSERT_TRUE(vm);
+  using namespace packet::testing;
+  // From the IPv6 header, byte 12 is inside the source address (0x00: a
+  // data chunk); from the MAC header it is the ethertype's 0x86.
+  Ip6 ip;
+  ip.src[7] = 8;  // bytes 12-15 of the IPv6 header: type 0 (data), length 8
+  Bytes f = ethernet(0x86dd, ipv6(ip, {{44, fragment(3, false)}}, kSctp, Bytes(16, 0x10)));
+  auto o = run(*vm, f, pipeline::Path::Bridge);
+  EXPECT_TRUE(o.result.accepted);
+}
+
 }  // namespace
 }  // namespace nfx

@@ -99,9 +99,15 @@ bool eval_exthdr(const ir::Value& v, Exec& x, Bytes& out) {
     case ir::ExthdrOp::TcpOpt:
       if (auto o = packet::find_tcp_option(frame, l, static_cast<uint8_t>(v.type))) at = o->offset, length = o->length;
       break;
-    case ir::ExthdrOp::Sctp:
-      if (auto o = packet::find_sctp_chunk(frame, l, static_cast<uint8_t>(v.type))) at = o->offset, length = o->length;
+    case ir::ExthdrOp::Sctp: {
+      // The chunk walk starts at thoff from skb->data: for a non-first IPv6
+      // fragment (thoff 0) at netdev egress that is the MAC header.
+      packet::PacketLayout walk = l;
+      if (l.protocol == packet::kEthPIpv6 && l.fragoff != 0 && x.hook == Hook::Egress && l.mac_off >= 0)
+        walk.th_off = static_cast<uint32_t>(l.mac_off);
+      if (auto o = packet::find_sctp_chunk(frame, walk, static_cast<uint8_t>(v.type))) at = o->offset, length = o->length;
       break;
+    }
   }
   if (v.present) {
     out.assign(v.len, 0);
