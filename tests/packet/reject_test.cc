@@ -171,6 +171,17 @@ TEST(RejectIpv4, DeviceUnreachQuotesPaddingUpTo536Bytes) {
   EXPECT_EQ(reject_ipv4_unreach(net(big), 13, RejectVia::Device, {})->size(), 20u + 8u + 536u);
 }
 
+// nf_skb_is_icmp_unreach reads the ICMP type after the whole header: with
+// IP options a destination unreachable still gets no reply (measured).
+TEST(RejectIpv4, DeviceUnreachLooksForTheIcmpTypeAfterTheOptions) {
+  Ip4 ip = ip4_proto(kIcmp);
+  ip.options = {1, 1, 1, 0};
+  Bytes unreach = ethernet(0x0800, ipv4(ip, icmp_echo(3)));
+  EXPECT_FALSE(reject_ipv4_unreach(net(unreach), 3, RejectVia::Device, {}));
+  Bytes echo = ethernet(0x0800, ipv4(ip, icmp_echo(8)));
+  EXPECT_TRUE(reject_ipv4_unreach(net(echo), 3, RejectVia::Device, {}));
+}
+
 TEST(RejectIpv4, IcmpxCodes) {
   EXPECT_EQ(reject_icmpx_code_v4(0), 0);
   EXPECT_EQ(reject_icmpx_code_v4(1), 3);

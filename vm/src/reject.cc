@@ -70,10 +70,21 @@ void stack_reject(const ir::Stmt& s, Exec& x) {
     if (before_routing && std::memcmp(saddr, "\0\0\0\0", 4) == 0) return;
     route.bcast_mcast = ipv4_multi(before_routing ? saddr : daddr);
     bool own = x.hook == Hook::Input || p.meta.iif_addr4.size() != 4;
+    // For a packet delivered locally icmp_send answers from its destination,
+    // as it now reads: rewritten to an address the host does not have, the
+    // route back cannot be found and nothing is sent (measured: `ip daddr
+    // set 8.8.8.8 reject` at input).
+    // (A reset is routed with any source: ip_route_me_harder's FLOWI_FLAG_ANYSRC.)
+    if (s.reject_type != kRejectTcpRst && x.hook == Hook::Input && p.meta.iif_addr4.size() == 4 &&
+        std::memcmp(daddr, p.meta.iif_addr4.data(), 4) != 0)
+      return;
     std::memcpy(route.icmp_saddr, own ? daddr : p.meta.iif_addr4.data(), 4);
   } else {
-    bool own = p.meta.local || p.meta.iif_addr6.size() != 16;
-    std::memcpy(route.icmp_saddr, own ? daddr : p.meta.iif_addr6.data(), 16);
+    // icmp6_send answers from the destination only when it is the host's
+    // own (ipv6_chk_addr); otherwise from the interface's address.
+    bool known = p.meta.iif_addr6.size() == 16;
+    bool own = known ? std::memcmp(daddr, p.meta.iif_addr6.data(), 16) == 0 : p.meta.local;
+    std::memcpy(route.icmp_saddr, own || !known ? daddr : p.meta.iif_addr6.data(), 16);
   }
   std::optional<Bytes> ip = build(v6, s.reject_type, s.reject_code, pkt, packet::RejectVia::Stack, route);
   if (!ip) return;

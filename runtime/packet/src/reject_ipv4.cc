@@ -172,8 +172,11 @@ std::optional<Bytes> reject_ipv4_unreach(std::span<const std::uint8_t> pkt, std:
                                          const RejectRoute& route) {
   if (via == RejectVia::Device) {
     if (!device_header_ok(pkt) || non_first_fragment(pkt)) return std::nullopt;
-    // nf_skb_is_icmp_unreach reads the type right after a 20-byte header.
-    if (pkt[9] == kIpProtoIcmp && pkt.size() > 20 && pkt[20] == kIcmpDestUnreach) return std::nullopt;
+    // No unreachable for a destination unreachable (nf_skb_is_icmp_unreach),
+    // its type read after the whole header, options included (measured:
+    // with NOP options a type-3 packet gets no reply, an echo request does).
+    std::uint32_t th = ihl_bytes(pkt);
+    if (pkt[9] == kIpProtoIcmp && pkt.size() > th && pkt[th] == kIcmpDestUnreach) return std::nullopt;
     std::uint32_t len = std::min<std::uint32_t>(kDeviceQuoteMax, static_cast<std::uint32_t>(pkt.size()));
     // The quote is taken from the untrimmed bytes: its length was fixed
     // before the trim, which only shortens skb->len.

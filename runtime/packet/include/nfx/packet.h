@@ -477,8 +477,8 @@ std::optional<std::vector<std::uint8_t>> reject_ipv4_tcp_reset(std::span<const s
 // ICMP destination unreachable with `code`. Device (nf_reject_skb_v4_unreach):
 // from the original destination, TTL 64, id 0, DF, quoting
 // min(536, skb->len) bytes; nothing for a non-first fragment, an ICMP
-// destination unreachable (its type read 20 bytes into the packet, whatever
-// the header length), or a bad checksum. Stack (nf_send_unreach, icmp_send):
+// destination unreachable (its type read after the whole IP header), or a
+// bad checksum. Stack (nf_send_unreach, icmp_send):
 // from route.icmp_saddr, TTL 64, no DF, TOS = the original's TOS bits with
 // precedence 6, quoting up to 548 bytes; nothing also for a packet not to
 // this host's MAC, a broadcast or multicast route, or an ICMP error (or
