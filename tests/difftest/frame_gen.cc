@@ -400,11 +400,25 @@ static bool still_local(const Bytes& f) {
   return true;
 }
 
+// Whether a routed frame's IPv4 options are ones the receive path leaves
+// alone: ip_rcv_options compiles them after prerouting, answering malformed
+// ones with a parameter problem and writing into record-route and timestamp
+// options; nfx does not model IPv4 option processing (a named difference).
+static bool options_left_alone(const Bytes& f) {
+  if (f.size() < 15 || f[12] != 0x08 || f[13] != 0x00) return true;
+  unsigned ihl = f[14] & 0x0f;
+  if (ihl <= 5 || (f[14] >> 4) != 4) return true;  // none, or ip_rcv drops it first
+  if (ihl != 6 || f.size() < 38) return false;
+  static const uint8_t nops[4] = {1, 1, 1, 0}, router_alert[4] = {148, 4, 0, 0};
+  return std::memcmp(&f[34], nops, 4) == 0 || std::memcmp(&f[34], router_alert, 4) == 0;
+}
+
 static Bytes random_frame_once(Random& r, Path path);
 
 Bytes random_frame(Random& r, Path path) {
   for (;;) {
     Bytes f = random_frame_once(r, path);
+    if (path != Path::Bridge && !options_left_alone(f)) continue;
     if (path != Path::Input || still_local(f)) return f;
   }
 }
