@@ -12,16 +12,21 @@ namespace {
 
 using namespace packet::testing;
 
-std::unique_ptr<vm::Interpreter> compile(const std::string& text, std::string* error = nullptr,
-                                         vm::KernelFeatures features = {}) {
+// Checked and lowered ruleset text.
+ir::Program lower_text(const std::string& text) {
   Diagnostics diags;
   Script script = parse_string(text, "<test>", diags);
   Ruleset rs;
   EXPECT_TRUE(!diags.has_errors() && apply_script(script, rs, diags)) << diags.format();
   ir::Program prog;
   EXPECT_TRUE(lower_ruleset(rs, prog, diags)) << diags.format();
+  return prog;
+}
+
+std::unique_ptr<vm::Interpreter> compile(const std::string& text, std::string* error = nullptr,
+                                         vm::KernelFeatures features = {}) {
   std::vector<std::string> errors;
-  auto vm = vm::Interpreter::load(std::move(prog), errors, 0, features);
+  auto vm = vm::Interpreter::load(lower_text(text), errors, 0, features);
   if (!vm && error)
     for (auto& e : errors) *error += e + "\n";
   return vm;
@@ -105,12 +110,7 @@ TEST(Reject, BridgeRepliesKeepTheVlanTag) {
 // the kernel does. `hook` replaces base chain `chain`'s hook in the IR.
 std::string load_errors(const std::string& text, const std::string& chain, const std::string& hook,
                         vm::KernelFeatures features = {}) {
-  Diagnostics diags;
-  Script script = parse_string(text, "<test>", diags);
-  Ruleset rs;
-  EXPECT_TRUE(!diags.has_errors() && apply_script(script, rs, diags)) << diags.format();
-  ir::Program prog;
-  EXPECT_TRUE(lower_ruleset(rs, prog, diags)) << diags.format();
+  ir::Program prog = lower_text(text);
   for (ir::Table& t : prog.tables)
     for (ir::Chain& c : t.chains)
       if (c.name == chain) c.hook = hook;
