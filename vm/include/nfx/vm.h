@@ -108,6 +108,71 @@ struct PriorityRange {
   int first = INT32_MIN, last = INT32_MAX;
 };
 
+// ------------------------------------------------------------------ native code
+//
+// The contract between the interpreter and native code compiled from the
+// same program (compiler/jit). A native chain function runs one chain of the
+// interpreter's program over one packet: it reads the packet through
+// NativeCtx, keeps the interpreter's counters in place (counter_cell), and
+// calls back into the vm through the C ABI below for whatever it does not
+// compile itself. It returns the chain's outcome:
+//   >= 0  a final verdict (ir::VerdictCode Drop, Accept, Stolen; a queue
+//         verdict already turned into accept or drop as the interpreter
+//         does), with the deciding rule's handle in `handle`;
+//   -1    the chain ended without one (fell through or `return`): the
+//         caller goes on after its jump, or applies the base chain's policy.
+// User chains are functions too: jump is a call, goto a tail call.
+struct NativeCtx {
+  const uint8_t* data = nullptr;  // the frame's bytes (rewrites show at once)
+  uint32_t end = 0;               // one past the last byte a load may read
+  int32_t link_off = -1;          // base of link-layer loads; -1: they break
+  int32_t nh_off = -1;            // base of network-header loads; -1: they break
+  int32_t th_off = -1;            // base of transport loads; -1: they break
+  int32_t th_fast_off = -1;       // base of aligned 1/2/4-byte transport loads (the
+                                  // kernel's fast path reads non-first fragments); -1: break
+  uint32_t skb_len = 0;           // meta len, and what counters add
+  uint16_t protocol = 0;          // skb->protocol, host order
+  uint8_t l4proto = 0;
+  uint8_t l4_valid = 0;
+  uint8_t vlan_present = 0;       // link loads of bytes 16..17 then read skb->protocol
+  uint8_t nfproto = 0;            // meta nfproto
+  uint8_t hook = 0;               // vm::Hook
+  uint8_t pad = 0;
+  uint32_t iif = 0, oif = 0;
+  void* exec = nullptr;           // the interpreter's context, for the C ABI
+  uint64_t handle = 0;            // out: the rule that gave the verdict
+};
+using NativeChainFn = int32_t (*)(NativeCtx*);
+
+// Native code for a program: one function per chain, or none for a chain the
+// interpreter keeps. Owned by the interpreter once installed.
+class NativeCode {
+ public:
+  virtual ~NativeCode() = default;
+  virtual NativeChainFn chain(size_t table, size_t chain) const = 0;
+};
+
+// A first-match packet classifier over numeric fields, the decision
+// structure the JIT compiles runs of pure match rules into. Rule i matches
+// the keys when lo <= keys[field] <= hi for every range it has (a field it
+// has no range for matches anything). Field values are at most 32 bits wide;
+// kAbsent marks a field whose load broke, which no range contains.
+class Classifier {
+ public:
+  static constexpr uint64_t kAbsent = ~uint64_t{0};
+  struct Range {
+    uint32_t field = 0;
+    uint64_t lo = 0, hi = 0;
+  };
+  // rules[i]: rule i's ranges (at most one per field).
+  static std::unique_ptr<Classifier> build(uint32_t fields, const std::vector<std::vector<Range>>& rules);
+  virtual ~Classifier() = default;
+  // The lowest-numbered rule that matches `keys` (`fields` values), or -1.
+  virtual int32_t lookup(const uint64_t* keys) const = 0;
+  virtual size_t memory_bytes() const = 0;
+  virtual std::string describe() const = 0;  // shape, for `nfx compile --emit=ir` and benches
+};
+
 class Interpreter {
  public:
   // Checks that every expression and statement can execute; on failure the
@@ -131,12 +196,40 @@ class Interpreter {
   std::vector<CounterValue> rule_counters(size_t table, size_t chain, size_t rule) const;
   const ir::Program& program() const;
 
+  // The {packets, bytes} cells of a counter statement of table `table` (its
+  // own, or its named counter's), which native code increments in place.
+  uint64_t* counter_cell(size_t table, const ir::Stmt& counter);
+
+  // Hands the packet path over to native code: from the next run_hook on,
+  // every chain `code` has a function for runs natively (a run with a trace
+  // callback stays in the interpreter, which alone reports each step).
+  // Safe to call while another thread is inside run_hook: the switch is one
+  // atomic store, and the interpreter keeps `code` alive until it dies.
+  void install_native(std::unique_ptr<NativeCode> code);
+  bool native_installed() const;
+  // Turns native execution off (or on again) for this interpreter.
+  void use_native(bool on);
+
   struct State;
 
  private:
   Interpreter();
   std::unique_ptr<State> state_;
 };
+
+// The C ABI native code calls back into, with the NativeCtx's `exec` and IR
+// nodes of the interpreter's own program (pointers into program()).
+extern "C" {
+// Evaluates a value into `out` (value->len bytes); 0: NFT_BREAK.
+int nfx_native_value(void* exec, const void* value, uint8_t* out);
+// Evaluates a predicate; 1 when it holds.
+int nfx_native_match(void* exec, const void* predicate);
+// Runs a statement: 0 NFT_BREAK, 1 go on, 2 it gave a verdict (code and
+// jump/goto chain in *code and *chain).
+int nfx_native_stmt(void* exec, const void* stmt, int32_t* code, int32_t* chain);
+// Classifier::lookup.
+int32_t nfx_native_classify(const void* classifier, const uint64_t* keys);
+}
 
 // The kernel's jhash (lookup3) of `len` bytes with `seed`.
 uint32_t jhash(const uint8_t* data, size_t len, uint32_t seed);
