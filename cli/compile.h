@@ -1,0 +1,12 @@
+// `nfx compile FILE --emit=ir|llvm|asm`: each stage of the compiler.
+#pragma once
+
+#include <nfx/compiler.h>
+
+#include <string>
+
+namespace nfx::cli {
+
+int run_compile(const Ruleset& rs, const std::string& emit, bool stats);
+
+}  // namespace nfx::cli
