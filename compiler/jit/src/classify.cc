@@ -179,7 +179,14 @@ size_t Codegen::classify_run(const ir::Chain& chain, size_t first, llvm::BasicBl
       b_.CreateStore(n, b_.CreateConstInBoundsGEP1_64(i64, keys, f.first + word));
     };
     if (len <= 4) {
-      llvm::Value* n = f.value->order == ir::Order::Big && len > 1 ? b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, x) : x;
+      llvm::Value* n = x;
+      if (f.value->order == ir::Order::Big && len > 1) {
+        // The big-endian number. bswap takes whole 16-bit units only, so the
+        // field is swapped as 4 bytes and shifted down: a 3-byte field
+        // (ip6 flowlabel, @nh,x,24) is an i24.
+        n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateZExt(x, b_.getInt32Ty()));
+        n = b_.CreateLShr(n, 8 * (4 - len));
+      }
       store(0, b_.CreateZExt(n, i64));
     } else {
       for (uint32_t w = 0; w < f.words; ++w) {
