@@ -8,8 +8,6 @@
 
 namespace nfx::difftest {
 
-namespace {
-
 pipeline::Path pipeline_path(Path p) {
   switch (p) {
     case Path::Bridge: return pipeline::Path::Bridge;
@@ -18,6 +16,8 @@ pipeline::Path pipeline_path(Path p) {
   }
   return pipeline::Path::Bridge;
 }
+
+namespace {
 
 // The oracle's interfaces: lo 1, tap0 2, tap1 3; tap0's MAC and, on the
 // routed paths, its addresses (tests/oracle/README.md).
@@ -29,28 +29,12 @@ const pipeline::Interface kTap1{"tap1", 3, {198, 18, 1, 1}, {}, {0x02, 0x6e, 0x6
                                 {0x02, 0x6e, 0x66, 0x78, 0x00, 0x03}};
 
 std::unique_ptr<vm::Interpreter> load(const std::string& file, std::string& error) {
-  Diagnostics diags;
-  Script script = parse_file(file, diags);
-  Ruleset rs;
-  if (!diags.has_errors()) apply_script(script, rs, diags);
   ir::Program prog;
-  if (!diags.has_errors()) lower_ruleset(rs, prog, diags);
-  if (diags.has_errors()) {
-    error = diags.format();
-    return nullptr;
-  }
+  if (!lower_file(file, prog, error)) return nullptr;
   std::vector<std::string> errors;
   auto vm = vm::Interpreter::load(std::move(prog), errors);
   for (const auto& e : errors) error += e + "\n";
   return vm;
-}
-
-vm::Packet make_packet(const Bytes& frame, size_t index) {
-  vm::Packet pkt;
-  pkt.frame = packet::Frame(frame.data(), frame.size());
-  pkt.layout.link = packet::LinkType::Ethernet;
-  pkt.meta.now_ns = 1000000000ull + static_cast<uint64_t>(index) * 1000ull;  // as write_pcap stamps it
-  return pkt;
 }
 
 Counters counters_of(const vm::Interpreter& vm) {
@@ -77,6 +61,30 @@ Counters counters_of(const vm::Interpreter& vm) {
 
 }  // namespace
 
+bool lower_file(const std::string& file, ir::Program& prog, std::string& error) {
+  Diagnostics diags;
+  Script script = parse_file(file, diags);
+  Ruleset rs;
+  if (!diags.has_errors()) apply_script(script, rs, diags);
+  if (!diags.has_errors()) lower_ruleset(rs, prog, diags);
+  if (diags.has_errors()) {
+    error = diags.format();
+    return false;
+  }
+  return true;
+}
+
+const pipeline::Interface& tap0() { return kTap0; }
+const pipeline::Interface& tap1() { return kTap1; }
+
+vm::Packet make_packet(const Bytes& frame, size_t index) {
+  vm::Packet pkt;
+  pkt.frame = packet::Frame(frame.data(), frame.size());
+  pkt.layout.link = packet::LinkType::Ethernet;
+  pkt.meta.now_ns = 1000000000ull + static_cast<uint64_t>(index) * 1000ull;  // as write_pcap stamps it
+  return pkt;
+}
+
 CaseResult run_nfx(const std::string& ruleset_file, const std::vector<Bytes>& frames, Path path) {
   CaseResult res;
   auto vm = load(ruleset_file, res.error);
@@ -95,6 +103,11 @@ CaseResult run_nfx(const std::string& ruleset_file, const std::vector<Bytes>& fr
 }
 
 std::string trace_frame(const std::string& ruleset_file, const std::vector<Bytes>& frames, size_t index, Path path) {
+  return trace_frame(ruleset_file, frames, index, pipeline_path(path));
+}
+
+std::string trace_frame(const std::string& ruleset_file, const std::vector<Bytes>& frames, size_t index,
+                        pipeline::Path path) {
   std::string error;
   auto vm = load(ruleset_file, error);
   if (!vm) return error;
@@ -109,7 +122,7 @@ std::string trace_frame(const std::string& ruleset_file, const std::vector<Bytes
         else if (ev.kind == vm::TraceEvent::Policy) text += fmt::format("policy {}\n", ev.verdict);
         else text += "return\n";
       };
-    pipeline::PathResult r = pipeline::run_path(*vm, pipeline_path(path), pkt, kTap0, kTap1, trace);
+    pipeline::PathResult r = pipeline::run_path(*vm, path, pkt, kTap0, kTap1, trace);
     if (i == index && !r.dropped_before.empty()) text += "    dropped before the hooks: " + r.dropped_before + "\n";
   }
   return text;
