@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 namespace nfx::cli {
@@ -128,7 +129,10 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
     ++n;
     vm::Packet pkt;
     tracer.begin_packet(n);
-    auto trace = [&](const vm::TraceEvent& ev) { std::fputs(tracer.event(ev, pkt).c_str(), stdout); };
+    // Any trace callback keeps run_hook in the interpreter: with --jit and
+    // no --trace the chains run natively (and nftrace prints nothing).
+    std::function<void(const vm::TraceEvent&)> trace;
+    if (!o.jit || o.trace) trace = [&](const vm::TraceEvent& ev) { std::fputs(tracer.event(ev, pkt).c_str(), stdout); };
     pkt.frame = packet::Frame(data, hdr->caplen);
     pkt.layout.link = link;
     pkt.meta.now_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(hdr->ts.tv_usec) * 1000ull;

@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
                    "The next hop's MAC: the destination MAC of routed frames, as the neighbour table would give "
                    "it (default: unchanged)");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
-  eval->add_flag("--jit", eo.jit, "Run the chains as native code (compiled before the first packet; --trace stays in the interpreter)");
+  eval->add_flag("--jit", eo.jit, "Run the chains as native code (compiled before the first packet; --trace stays in the interpreter, and without it packets that set meta nftrace are not traced)");
   eval->footer(
       "Time: a packet's time is its pcap timestamp. As with nft, the local times in `meta hour` and\n"
       "`meta time` are read in the TZ of this process and converted to UTC when the ruleset loads;\n"

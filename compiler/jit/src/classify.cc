@@ -102,7 +102,12 @@ class RunBuilder {
           const uint32_t nwords = small ? 1 : (len + 3) / 4;
           for (uint32_t w = 0; w < nwords; ++w) {
             uint32_t from = small ? 0 : 32 * w, width = small ? 8 * len : 8 * (std::min(len, 4 * w + 4) - 4 * w);
-            if (p.prefix <= from) break;  // wildcard from here on
+            if (p.prefix <= from) {  // wildcard from here on
+              // A /0 prefix fixes no bit, but the load must still not break:
+              // the first word's whole range keeps kAbsent out.
+              if (w == 0) constrain(base, 0, width == 32 ? 0xffffffffull : (1ull << width) - 1);
+              break;
+            }
             uint64_t v = small ? number(p.value) : word_of(p.value, w);
             uint32_t fixed = std::min(p.prefix - from, width);
             uint64_t free_mask = fixed == width ? 0 : (1ull << (width - fixed)) - 1;

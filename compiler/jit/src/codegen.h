@@ -55,6 +55,10 @@ class Codegen {
   // when the set is not compiled (dynamic, timeouts, concatenated ranges).
   llvm::Value* set_index(int set, llvm::Value* key, uint32_t key_len);
   bool set_is_constant(int set);
+  // Whether set_index compiles the set for keys of key_len bytes: callers
+  // ask before they emit the key, which the ABI would otherwise evaluate a
+  // second time (a numgen key counted twice).
+  bool set_compiles(int set, uint32_t key_len);
 
   // codegen_chain.cc: leaves the chain with a verdict: returns it, calls or
   // tail-calls a chain. `next` is where a rule goes on (jump's return,

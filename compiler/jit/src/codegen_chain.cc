@@ -159,7 +159,9 @@ void Codegen::rule(const ir::Rule& r, BasicBlock* next) {
         counter(s);
         continue;
       case ir::StmtKind::VerdictMap:
-        if (set_is_constant(s.set) && s.value->len <= 16) {
+        // Only a key the set compiles for is emitted here: one the ABI
+        // statement below evaluates again would run twice (numgen).
+        if (value_is_sized(*s.value) && set_compiles(s.set, s.value->len)) {
           BasicBlock* fail = block("vmap.break");
           llvm::Value* key = value(*s.value, fail);
           llvm::Value* index = key ? set_index(s.set, key, s.value->len) : nullptr;

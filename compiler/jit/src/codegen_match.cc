@@ -57,6 +57,41 @@ bool Codegen::set_is_constant(int set) {
   return true;
 }
 
+namespace {
+
+struct Interval {
+  llvm::APInt lo, hi;
+  size_t elem;
+};
+
+// A one-field interval set's elements of `key_len`-byte keys as sorted
+// big-endian intervals, or false if they overlap (the first inserted wins:
+// the interpreter's scan decides).
+bool sorted_intervals(const ir::Set& set, uint32_t key_len, std::vector<Interval>& iv) {
+  for (size_t e = 0; e < set.elements.size(); ++e) {
+    const ir::Element& el = set.elements[e];
+    if (el.catchall || el.key.size() != key_len) continue;
+    const ir::Bytes& end = el.key_end.empty() ? el.key : el.key_end;
+    if (end.size() != key_len) continue;
+    iv.push_back({be_int(el.key, key_len), be_int(end, key_len), e});
+  }
+  std::sort(iv.begin(), iv.end(), [](const Interval& a, const Interval& b) { return a.lo.ult(b.lo); });
+  for (size_t i = 1; i < iv.size(); ++i)
+    if (!iv[i - 1].hi.ult(iv[i].lo)) return false;
+  return true;
+}
+
+}  // namespace
+
+bool Codegen::set_compiles(int set_index_in_table, uint32_t key_len) {
+  const ir::Set& set = table_->sets.at(static_cast<size_t>(set_index_in_table));
+  if (!set_is_constant(set_index_in_table) || key_len == 0 || key_len > 16) return false;
+  if (!set.interval) return true;
+  if (set.field_len.size() > 1 || !can_order(key_len)) return false;
+  std::vector<Interval> iv;
+  return sorted_intervals(set, key_len, iv);
+}
+
 llvm::Value* Codegen::set_index(int set_index_in_table, llvm::Value* key, uint32_t key_len) {
   const ir::Set& set = table_->sets.at(static_cast<size_t>(set_index_in_table));
   int32_t catchall = -1;
@@ -89,25 +124,12 @@ llvm::Value* Codegen::set_index(int set_index_in_table, llvm::Value* key, uint32
       miss->eraseFromParent();
       return nullptr;
     }
-    struct Interval {
-      llvm::APInt lo, hi;
-      size_t elem;
-    };
     std::vector<Interval> iv;
-    for (size_t e = 0; e < set.elements.size(); ++e) {
-      const ir::Element& el = set.elements[e];
-      if (el.catchall || el.key.size() != key_len) continue;
-      const ir::Bytes& end = el.key_end.empty() ? el.key : el.key_end;
-      if (end.size() != key_len) continue;
-      iv.push_back({be_int(el.key, key_len), be_int(end, key_len), e});
+    if (!sorted_intervals(set, key_len, iv)) {  // overlapping: first inserted wins; leave it to the interpreter
+      done->eraseFromParent();
+      miss->eraseFromParent();
+      return nullptr;
     }
-    std::sort(iv.begin(), iv.end(), [](const Interval& a, const Interval& b) { return a.lo.ult(b.lo); });
-    for (size_t i = 1; i < iv.size(); ++i)
-      if (!iv[i - 1].hi.ult(iv[i].lo)) {  // overlapping: first inserted wins; leave it to the interpreter
-        done->eraseFromParent();
-        miss->eraseFromParent();
-        return nullptr;
-      }
     llvm::Value* x = key_len == 1 ? key : b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, key);
     // A balanced search over the sorted intervals: the last one starting at
     // or below x is the only candidate.
@@ -160,10 +182,7 @@ void Codegen::predicate(const ir::Predicate& p, BasicBlock* yes, BasicBlock* no)
     case ir::PredKind::Range: shape_ok &= p.value.size() == len && p.hi.size() == len && can_order(len); break;
     case ir::PredKind::Prefix: shape_ok &= p.value.size() == len && p.prefix <= len * 8; break;
     case ir::PredKind::Flags: shape_ok &= p.value.size() == len; break;
-    case ir::PredKind::Lookup:
-      shape_ok &= set_is_constant(p.set) && (!table_->sets[static_cast<size_t>(p.set)].interval || can_order(len));
-      shape_ok &= table_->sets[static_cast<size_t>(p.set)].field_len.size() <= 1 || !table_->sets[static_cast<size_t>(p.set)].interval;
-      break;
+    case ir::PredKind::Lookup: shape_ok &= set_compiles(p.set, len); break;
   }
   if (!shape_ok) return by_abi();
   // a load that breaks makes the predicate false, negated or not

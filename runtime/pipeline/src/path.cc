@@ -37,6 +37,7 @@ struct Walk {
       if (reply_dev && send_reply(vm, r, pkt.layout.link, *reply_dev, trace, out.log))
         out.replies.push_back(std::move(r.frame));
     d.replies.clear();
+    out.hooks.push_back(d);
     if (!d.chain.empty()) out.decision = d;
     if (d.verdict != ir::VerdictCode::Accept) {
       out.decision = d;

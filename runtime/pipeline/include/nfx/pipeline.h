@@ -38,6 +38,10 @@ struct Interface {
 struct PathResult {
   bool accepted = false;       // the frame reached the end of the path
   vm::Decision decision;       // the last hook's decision (or the one that dropped)
+  // Every hook run on the way, in order, each with the base chain and rule
+  // that decided it (replies moved out): what a differential test of two
+  // executors compares hook by hook.
+  std::vector<vm::Decision> hooks;
   std::string dropped_before;  // why the stack dropped it before any hook ("" if not)
   std::vector<std::string> log;
   // Frames sent back out of the input interface because of the packet
