@@ -7,7 +7,7 @@
 
 namespace nfx::cli {
 
-int run_compile(const Ruleset& rs, const std::string& emit, bool stats) {
+int run_compile(const Ruleset& rs, const std::string& emit, bool stats, const jit::Options& options) {
   ir::Program prog;
   Diagnostics diags;
   bool ok = lower_ruleset(rs, prog, diags);
@@ -25,10 +25,10 @@ int run_compile(const Ruleset& rs, const std::string& emit, bool stats) {
     }
     try {
       if (emit == "ir") out = ir::print_program(vm->program());
-      else out = jit::emit(*vm, emit == "llvm" ? jit::Emit::Llvm : jit::Emit::Asm);
+      else out = jit::emit(*vm, emit == "llvm" ? jit::Emit::Llvm : jit::Emit::Asm, options);
       if (stats) {
         jit::Stats s;
-        jit::compile(*vm, {}, &s);
+        jit::compile(*vm, options, &s);
         std::fprintf(stderr, "%s\n", s.summary().c_str());
       }
     } catch (const std::exception& e) {

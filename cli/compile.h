@@ -2,11 +2,12 @@
 #pragma once
 
 #include <nfx/compiler.h>
+#include <nfx/jit.h>
 
 #include <string>
 
 namespace nfx::cli {
 
-int run_compile(const Ruleset& rs, const std::string& emit, bool stats);
+int run_compile(const Ruleset& rs, const std::string& emit, bool stats, const jit::Options& options);
 
 }  // namespace nfx::cli

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nfx/compiler.h>
+#include <nfx/jit.h>
 
 #include "bench_classify.h"
 #include "compile.h"
@@ -86,6 +87,9 @@ int main(int argc, char** argv) {
   compile->add_option("--emit", emit, "Stage to print: ir (nfx's IR), llvm (the module after LLVM's passes), asm (the host's assembly)")
       ->check(CLI::IsMember({"ir", "llvm", "asm"}));
   bool compile_stats = false;
+  nfx::jit::Options jit_options;
+  compile->add_option("-O,--opt-level", jit_options.opt_level, "LLVM optimisation level of the JIT (0-3)")->check(CLI::Range(0, 3));
+  compile->add_option("--classify-min", jit_options.classify_min_rules, "Shortest run of pure match rules made a classifier");
   compile->add_flag("--stats", compile_stats, "Print what the JIT compiled inline, through the vm, into classifiers, and its times (stderr)");
 
   auto* bench = app.add_subcommand("bench", "Benchmarks");
@@ -165,7 +169,7 @@ int main(int argc, char** argv) {
   }
   if (compile->parsed()) {
     if (!load(compile_files, popts, rs)) return 1;
-    return nfx::cli::run_compile(rs, emit, compile_stats);
+    return nfx::cli::run_compile(rs, emit, compile_stats, jit_options);
   }
   if (classify->parsed()) {
     if (!load({bench_ruleset}, popts, rs)) return 1;

@@ -183,22 +183,19 @@ size_t Codegen::classify_run(const ir::Chain& chain, size_t first, llvm::BasicBl
     auto store = [&](uint32_t word, llvm::Value* n) {
       b_.CreateStore(n, b_.CreateConstInBoundsGEP1_64(i64, keys, f.first + word));
     };
+    // The big-endian number of `width` bytes: byte-swapped as 4 bytes, then
+    // shifted down (bswap needs an even number of bytes).
+    auto big_number = [&](llvm::Value* bytes, uint32_t width) {
+      if (width == 1) return b_.CreateZExt(bytes, i64);
+      llvm::Value* n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateZExt(bytes, b_.getInt32Ty()));
+      return b_.CreateZExt(b_.CreateLShr(n, 8 * (4 - width)), i64);
+    };
     if (len <= 4) {
-      llvm::Value* n = x;
-      if (f.value->order == ir::Order::Big && len > 1) {
-        // The big-endian number. bswap takes whole 16-bit units only, so the
-        // field is swapped as 4 bytes and shifted down: a 3-byte field
-        // (ip6 flowlabel, @nh,x,24) is an i24.
-        n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateZExt(x, b_.getInt32Ty()));
-        n = b_.CreateLShr(n, 8 * (4 - len));
-      }
-      store(0, b_.CreateZExt(n, i64));
+      store(0, f.value->order == ir::Order::Big ? big_number(x, len) : b_.CreateZExt(x, i64));
     } else {
       for (uint32_t w = 0; w < f.words; ++w) {
         uint32_t width = std::min(len, 4 * w + 4) - 4 * w;
-        llvm::Value* chunk = b_.CreateTrunc(b_.CreateLShr(x, 32 * w), b_.getIntNTy(8 * width));
-        llvm::Value* n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateZExt(chunk, b_.getInt32Ty()));
-        store(w, b_.CreateZExt(b_.CreateLShr(n, 8 * (4 - width)), i64));
+        store(w, big_number(b_.CreateTrunc(b_.CreateLShr(x, 32 * w), b_.getIntNTy(8 * width)), width));
       }
     }
     b_.CreateBr(after);

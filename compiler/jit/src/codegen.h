@@ -7,7 +7,10 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 namespace nfx::jit {
@@ -51,11 +54,11 @@ class Codegen {
   // A constant set's element index for `key` (-1: none) as an i32, or null
   // when the set is not compiled (dynamic, timeouts, concatenated ranges).
   llvm::Value* set_index(int set, llvm::Value* key, uint32_t key_len);
-  bool set_is_constant(int set) const;
+  bool set_is_constant(int set);
   // Whether set_index compiles the set for keys of key_len bytes: callers
   // ask before they emit the key, which the ABI would otherwise evaluate a
   // second time (a numgen key counted twice).
-  bool set_compiles(int set, uint32_t key_len) const;
+  bool set_compiles(int set, uint32_t key_len);
 
   // codegen_chain.cc: leaves the chain with a verdict: returns it, calls or
   // tail-calls a chain. `next` is where a rule goes on (jump's return,
@@ -87,6 +90,8 @@ class Codegen {
   const ir::Table* table_ = nullptr;
   llvm::Function* fn_ = nullptr;
   llvm::Value* ctx_arg_ = nullptr;
+  std::map<std::pair<llvm::Function*, size_t>, llvm::Value*> ctx_cache_;
+  std::vector<std::optional<std::set<int>>> written_sets_;  // [table]: sets statements write
 
  public:
   size_t table_index() const { return table_index_; }

@@ -18,9 +18,17 @@ llvm::Value* Codegen::ptr_const(const void* p) {
   return llvm::ConstantExpr::getIntToPtr(b_.getInt64(reinterpret_cast<uintptr_t>(p)), b_.getInt8PtrTy());
 }
 
+// NativeCtx does not change while a chain runs (a rewrite changes the
+// bytes, never where they are), so each field is loaded once, at the
+// function's entry.
 llvm::Value* Codegen::ctx_field(size_t offset, llvm::Type* type) {
-  llvm::Value* at = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), ctx_arg_, offset);
-  return b_.CreateLoad(type, b_.CreateBitCast(at, type->getPointerTo()));
+  llvm::Value*& cached = ctx_cache_[{fn_, offset}];
+  if (!cached) {
+    llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    llvm::Value* at = entry.CreateConstInBoundsGEP1_64(entry.getInt8Ty(), ctx_arg_, offset);
+    cached = entry.CreateLoad(type, entry.CreateBitCast(at, type->getPointerTo()));
+  }
+  return cached;
 }
 
 void Codegen::store_handle(uint64_t handle) {
@@ -57,24 +65,67 @@ std::unique_ptr<llvm::Module> Codegen::build() {
   return std::move(module_);
 }
 
+// A long chain is split into functions of at most kChunkRules rules (a
+// classifier counts as one), called in turn: LLVM's passes take time that
+// grows faster than the size of a function, and a chain of ten thousand
+// rules in one function would take minutes to optimise. A chunk returns the
+// chain's outcome, or kChunkEnd when its last rule falls through.
+constexpr size_t kChunkRules = 64;
+constexpr int32_t kChunkEnd = -2;
+
 void Codegen::chain(size_t t, size_t c) {
   table_index_ = t;
   table_ = &vm_.program().tables[t];
   const ir::Chain& ch = table_->chains[c];
-  fn_ = chains_[t][c];
-  ctx_arg_ = fn_->getArg(0);
-  b_.SetInsertPoint(block("entry"));
+  llvm::Function* main = chains_[t][c];
   stats_.chains++;
+  const bool chunked = ch.rules.size() > kChunkRules;
+  std::vector<llvm::Function*> chunks;
+  auto start = [&](llvm::Function* f) {
+    fn_ = f;
+    ctx_arg_ = f->getArg(0);
+    b_.SetInsertPoint(block("entry"));
+  };
+  auto new_chunk = [&] {
+    auto* f = llvm::Function::Create(main->getFunctionType(), llvm::Function::InternalLinkage,
+                                     fmt::format("{}_k{}", main->getName().str(), chunks.size()), module_.get());
+    f->addFnAttr(llvm::Attribute::NoInline);
+    f->setDoesNotThrow();
+    f->addParamAttr(0, llvm::Attribute::NoAlias);
+    chunks.push_back(f);
+    start(f);
+  };
+  if (chunked) new_chunk();
+  else start(main);
+  size_t units = 0;
   for (size_t i = 0; i < ch.rules.size();) {
+    if (chunked && units == kChunkRules) {
+      b_.CreateRet(b_.getInt32(kChunkEnd));
+      new_chunk();
+      units = 0;
+    }
     BasicBlock* next = block("next");
     size_t taken = options_.classify ? classify_run(ch, i, next) : 0;
     if (taken == 0) {
       rule(ch.rules[i], next);
       taken = 1;
     }
+    ++units;
     stats_.rules += taken;
     i += taken;
     b_.SetInsertPoint(next);
+  }
+  b_.CreateRet(b_.getInt32(chunked ? kChunkEnd : -1));
+  if (!chunked) return;
+  start(main);
+  for (llvm::Function* f : chunks) {
+    llvm::Value* r = b_.CreateCall(f, {ctx_arg_});
+    BasicBlock* done = block("chunk.out");
+    BasicBlock* on = block("chunk.next");
+    b_.CreateCondBr(b_.CreateICmpEQ(r, b_.getInt32(kChunkEnd)), on, done);
+    b_.SetInsertPoint(done);
+    b_.CreateRet(r);
+    b_.SetInsertPoint(on);
   }
   b_.CreateRet(b_.getInt32(-1));
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "codegen.h"
 
@@ -31,20 +33,27 @@ bool can_order(uint32_t len) { return len == 1 || len % 2 == 0; }
 
 }  // namespace
 
-bool Codegen::set_is_constant(int set) const {
+// A set compiles to code when nothing can change it while the code lives:
+// not dynamic, no timeouts, and no statement of its table adds to it or
+// deletes from it.
+bool Codegen::set_is_constant(int set) {
+  if (written_sets_.size() <= table_index_) written_sets_.resize(table_index_ + 1);
+  auto& written = written_sets_[table_index_];
+  if (!written) {
+    written.emplace();
+    std::function<void(const std::vector<ir::Stmt>&)> scan = [&](const std::vector<ir::Stmt>& stmts) {
+      for (const ir::Stmt& st : stmts) {
+        if (st.kind == ir::StmtKind::SetUpdate) written->insert(st.set);
+        scan(st.inner);
+      }
+    };
+    for (const ir::Chain& c : table_->chains)
+      for (const ir::Rule& r : c.rules) scan(r.stmts);
+  }
   const ir::Set& s = table_->sets.at(static_cast<size_t>(set));
-  if (s.dynamic || s.has_timeout || s.timeout_ms) return false;
+  if (s.dynamic || s.has_timeout || s.timeout_ms || written->count(set)) return false;
   for (const ir::Element& e : s.elements)
     if (e.timeout_ms || e.expires_ms) return false;
-  // nothing on the packet path may add to it or delete from it
-  std::function<bool(const std::vector<ir::Stmt>&)> written = [&](const std::vector<ir::Stmt>& stmts) {
-    for (const ir::Stmt& st : stmts)
-      if ((st.kind == ir::StmtKind::SetUpdate && st.set == set) || written(st.inner)) return true;
-    return false;
-  };
-  for (const ir::Chain& c : table_->chains)
-    for (const ir::Rule& r : c.rules)
-      if (written(r.stmts)) return false;
   return true;
 }
 
@@ -74,7 +83,7 @@ bool sorted_intervals(const ir::Set& set, uint32_t key_len, std::vector<Interval
 
 }  // namespace
 
-bool Codegen::set_compiles(int set_index_in_table, uint32_t key_len) const {
+bool Codegen::set_compiles(int set_index_in_table, uint32_t key_len) {
   const ir::Set& set = table_->sets.at(static_cast<size_t>(set_index_in_table));
   if (!set_is_constant(set_index_in_table) || key_len == 0 || key_len > 16) return false;
   if (!set.interval) return true;

@@ -96,14 +96,13 @@ llvm::Value* Codegen::value(const ir::Value& v, BasicBlock* fail) {
           break;
         case ir::PayloadBase::Inner: return value_by_abi(v, fail);
       }
+      // One check covers both misses: a base of -1 widens to 2^32 - 1, past
+      // any end.
       llvm::Value* base = ctx_field(field, b_.getInt32Ty());
-      BasicBlock* has_base = block("load.base");
-      b_.CreateCondBr(b_.CreateICmpSGE(base, b_.getInt32(0)), has_base, fail);
-      b_.SetInsertPoint(has_base);
       llvm::Value* at = b_.CreateAdd(b_.CreateZExt(base, b_.getInt64Ty()), b_.getInt64(v.offset));
-      llvm::Value* end = b_.CreateZExt(ctx_field(offsetof(vm::NativeCtx, end), b_.getInt32Ty()), b_.getInt64Ty());
+      llvm::Value* end = ctx_field(offsetof(vm::NativeCtx, end), b_.getInt32Ty());
       BasicBlock* fits = block("load.fits");
-      b_.CreateCondBr(b_.CreateICmpULE(b_.CreateAdd(at, b_.getInt64(v.len)), end), fits, fail);
+      b_.CreateCondBr(b_.CreateICmpULE(b_.CreateAdd(at, b_.getInt64(v.len)), b_.CreateZExt(end, b_.getInt64Ty())), fits, fail);
       b_.SetInsertPoint(fits);
       llvm::Value* data = ctx_field(offsetof(vm::NativeCtx, data), b_.getInt8PtrTy());
       llvm::Value* p = b_.CreateInBoundsGEP(b_.getInt8Ty(), data, at);

@@ -59,7 +59,16 @@ struct Built {
   std::vector<std::unique_ptr<vm::Classifier>> classifiers;
 };
 
-Built build(vm::Interpreter& vm, const Options& o, Stats& stats, llvm::TargetMachine& tm) {
+// Rules compiled as straight-line code (not in a classifier) decide the
+// level when it is left to the size: -O2 up to 1,000 of them, -O1 up to
+// 4,000, -O0 beyond.
+int auto_level(const Options& o, const Stats& s) {
+  if (o.opt_level >= 0) return o.opt_level;
+  size_t straight = s.rules - s.classified_rules;
+  return straight <= 1000 ? 2 : straight <= 4000 ? 1 : 0;
+}
+
+Built build(vm::Interpreter& vm, Options o, Stats& stats, llvm::TargetMachine& tm) {
   Built out;
   out.ctx = std::make_unique<llvm::LLVMContext>();
   auto t0 = Clock::now();
@@ -72,6 +81,8 @@ Built build(vm::Interpreter& vm, const Options& o, Stats& stats, llvm::TargetMac
   llvm::raw_string_ostream err(why);
   if (llvm::verifyModule(*out.module, &err)) throw std::runtime_error("jit: invalid module: " + err.str());
   stats.codegen_ms = ms_since(t0);
+  o.opt_level = stats.opt_level = auto_level(o, stats);
+  tm.setOptLevel(codegen_level(o.opt_level));
 
   t0 = Clock::now();
   if (o.opt_level > 0) {
@@ -123,6 +134,7 @@ std::unique_ptr<vm::NativeCode> compile(vm::Interpreter& vm, const Options& opti
   auto jtmb = host(options);
   auto tm = check(jtmb.createTargetMachine(), "target machine");
   Built built = build(vm, options, stats, *tm);
+  jtmb.setCodeGenOptLevel(codegen_level(stats.opt_level));
 
   auto t0 = Clock::now();
   auto out = std::make_unique<NativeModule>();
@@ -165,10 +177,10 @@ std::string emit(vm::Interpreter& vm, Emit what, const Options& options) {
 
 std::string Stats::summary() const {
   return fmt::format(
-      "{} chains, {} rules; predicates {} inline, {} via the vm; statements {} inline, {} via the vm; "
+      "-O{}: {} chains, {} rules; predicates {} inline, {} via the vm; statements {} inline, {} via the vm; "
       "{} constant set lookups; {} classifiers over {} rules ({} bytes); codegen {:.1f} ms, passes {:.1f} ms, "
       "machine code {:.1f} ms",
-      chains, rules, inlined_preds, abi_preds, inlined_stmts, abi_stmts, const_sets, classifiers, classified_rules,
+      opt_level, chains, rules, inlined_preds, abi_preds, inlined_stmts, abi_stmts, const_sets, classifiers, classified_rules,
       classifier_bytes, codegen_ms, optimize_ms, native_ms);
 }
 

@@ -23,7 +23,10 @@
 namespace nfx::jit {
 
 struct Options {
-  int opt_level = 2;                 // LLVM's -O level for the module (0-3)
+  // LLVM's -O level for the module (0-3); -1 picks by size: LLVM's passes
+  // and instruction selection take milliseconds per rule, so a ruleset with
+  // thousands of rules outside classifiers gets fewer of them.
+  int opt_level = -1;
   bool classify = true;              // compile runs of pure match rules into classifiers
   size_t classify_min_rules = 12;    // shorter runs stay straight-line code
 };
@@ -31,6 +34,7 @@ struct Options {
 struct Stats {
   double codegen_ms = 0, optimize_ms = 0, native_ms = 0;  // building IR, LLVM passes, machine code
   double total_ms() const { return codegen_ms + optimize_ms + native_ms; }
+  int opt_level = 0;                         // the level used
   size_t chains = 0, rules = 0;
   size_t inlined_preds = 0, abi_preds = 0;   // predicates compiled inline / through the C ABI
   size_t inlined_stmts = 0, abi_stmts = 0;   // non-match statements
