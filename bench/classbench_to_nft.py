@@ -10,12 +10,16 @@ decides, as the highest-priority (first) ClassBench filter does.
   prefix A/L       -> ip saddr A/L   (ip daddr ...), omitted for /0
   ports lo : hi    -> th sport lo-hi (th dport ...), one port when lo == hi,
                       omitted for 0 : 65535
-  0xPP/0xFF        -> meta l4proto PP;  0x00/0x00 -> nothing
+  0xPP/0xFF        -> meta l4proto PP (last);  0x00/0x00 -> nothing
 
 `th sport`/`th dport` load bytes 0-1 and 2-3 of the transport header
 whatever the protocol, as rte_acl reads the two port fields of its 5-tuple
 whatever the protocol; `tcp dport` would add a protocol dependency that the
-ClassBench filter does not have. The flags column (ClassBench-ng TCP flags)
+ClassBench filter does not have. The protocol comes last: nft 1.0.6 lists
+`meta l4proto P th dport N` wrongly or aborts (payload_expr_complete
+assertion) when it has a header description for P (ICMP, GRE, OSPF, ...),
+which would leave the loaded ruleset unlistable; after the ports it lists
+them as written. The order does not change what matches. The flags column (ClassBench-ng TCP flags)
 is ignored, as dpdk-test-acl ignores it.
 """
 import ipaddress
@@ -37,11 +41,11 @@ def rule_text(r):
         if length:
             addr = ipaddress.IPv4Address(r[key][0])
             m.append("%s %s" % (name, addr) if length == 32 else "%s %s/%d" % (name, addr, length))
-    if r["proto"] != (0, 255):
-        m.append("meta l4proto %d" % r["proto"][0])
     for key, name in (("sport", "th sport"), ("dport", "th dport")):
         if r[key] != (0, 65535):
             m.append("%s %s" % (name, _port(*r[key])))
+    if r["proto"] != (0, 255):
+        m.append("meta l4proto %d" % r["proto"][0])
     m.append("accept")
     return " ".join(m)
 
