@@ -3,6 +3,7 @@
 #include "trace.h"
 
 #include <fmt/format.h>
+#include <nfx/jit.h>
 #include <nfx/pipeline.h>
 #include <pcap/pcap.h>
 
@@ -79,6 +80,14 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
   if (!vm) {
     for (const auto& e : errors) std::fprintf(stderr, "Error: %s\n", e.c_str());
     return 1;
+  }
+  if (o.jit) {
+    try {
+      vm->install_native(jit::compile(*vm));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "Error: %s\n", e.what());
+      return 1;
+    }
   }
 
   char err[PCAP_ERRBUF_SIZE] = {0};

@@ -16,7 +16,7 @@ struct EvalOptions {
   std::string oif_mac, next_hop_mac;   // the output interface's MAC and its neighbour's (routed frames)
   std::string path = "input";
   std::string iif = "eth0", oif = "eth1";
-  bool json = false, trace = false;
+  bool json = false, trace = false, jit = false;
   uint64_t seed = 0;
 };
 

@@ -3,7 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nfx/compiler.h>
+#include <nfx/jit.h>
 
+#include "bench_classify.h"
+#include "compile.h"
 #include "eval.h"
 
 #include <cstdio>
@@ -81,7 +84,22 @@ int main(int argc, char** argv) {
   compile->add_option("files", compile_files, "nft files (or libnftables JSON)")->required();
   compile->add_option("-I,--includepath", includes, "Directory to search for included files");
   compile->add_option("-D,--define", defines, "Define variable NAME=VALUE");
-  compile->add_option("--emit", emit, "Stage to print: ir")->check(CLI::IsMember({"ir"}));
+  compile->add_option("--emit", emit, "Stage to print: ir (nfx's IR), llvm (the module after LLVM's passes), asm (the host's assembly)")
+      ->check(CLI::IsMember({"ir", "llvm", "asm"}));
+  bool compile_stats = false;
+  nfx::jit::Options jit_options;
+  compile->add_option("-O,--opt-level", jit_options.opt_level, "LLVM optimisation level of the JIT (0-3)")->check(CLI::Range(0, 3));
+  compile->add_option("--classify-min", jit_options.classify_min_rules, "Shortest run of pure match rules made a classifier");
+  compile->add_flag("--stats", compile_stats, "Print what the JIT compiled inline, through the vm, into classifiers, and its times (stderr)");
+
+  auto* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  auto* classify = bench->add_subcommand("classify", "Interpreter and JIT ns/packet on IPv4 frames of a ClassBench trace (one JSON line)");
+  std::string bench_ruleset;
+  nfx::cli::BenchOptions bo;
+  classify->add_option("ruleset", bench_ruleset, "nft file")->required();
+  classify->add_option("trace", bo.trace, "trace: `src dst sport dport proto` a line, decimal (dpdk-test-acl's format)")->required();
+  classify->add_option("--passes", bo.passes, "Passes (the best is reported)")->check(CLI::PositiveNumber);
 
   auto* eval = app.add_subcommand("eval", "Run each frame of a pcap through a ruleset with the interpreter");
   std::string eval_ruleset;
@@ -115,6 +133,7 @@ int main(int argc, char** argv) {
                    "The next hop's MAC: the destination MAC of routed frames, as the neighbour table would give "
                    "it (default: unchanged)");
   eval->add_option("--seed", eo.seed, "Seed for numgen random and meta random");
+  eval->add_flag("--jit", eo.jit, "Run the chains as native code (compiled before the first packet; --trace stays in the interpreter)");
   eval->footer(
       "Time: a packet's time is its pcap timestamp. As with nft, the local times in `meta hour` and\n"
       "`meta time` are read in the TZ of this process and converted to UTC when the ruleset loads;\n"
@@ -150,14 +169,11 @@ int main(int argc, char** argv) {
   }
   if (compile->parsed()) {
     if (!load(compile_files, popts, rs)) return 1;
-    nfx::ir::Program prog;
-    nfx::Diagnostics diags;
-    bool ok = nfx::lower_ruleset(rs, prog, diags);
-    if (!diags.all().empty()) std::fputs(diags.format().c_str(), stderr);
-    if (!ok) return 1;
-    std::string out = nfx::ir::print_program(prog);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    return 0;
+    return nfx::cli::run_compile(rs, emit, compile_stats, jit_options);
+  }
+  if (classify->parsed()) {
+    if (!load({bench_ruleset}, popts, rs)) return 1;
+    return nfx::cli::run_bench_classify(rs, bo);
   }
   return 0;
 }

@@ -132,13 +132,21 @@ ChainRun run_chain(Exec& x, int base, const std::function<void(const TraceEvent&
 
 bool hook_matches(const std::string& hook, Hook h) { return hook == hook_name(h); }
 
-bool family_runs(ir::Family table, ir::Family hook_family, Hook h, const Packet& pkt) {
-  if (table == hook_family) return true;
-  if (table != ir::Family::Inet) return false;
-  if (hook_family == ir::Family::Ip || hook_family == ir::Family::Ip6) return h != Hook::Ingress;
-  // inet ingress chains see the device's IPv4 and IPv6 packets
-  return hook_family == ir::Family::Netdev && h == Hook::Ingress &&
-         (pkt.layout.protocol == packet::kEthPIp || pkt.layout.protocol == packet::kEthPIpv6);
+// A base chain run by native code: the packet as NativeCtx shows it, then
+// the chain's function; the policy when it ends without a verdict.
+ChainRun run_native(Exec& x, NativeChainFn fn, int base) {
+  NativeCtx ctx;
+  fill_native_ctx(x, ctx);
+  int32_t v = fn(&ctx);
+  ChainRun r;
+  if (v < 0) {
+    r.by_policy = true;
+    r.verdict = x.t.chains[static_cast<size_t>(base)].policy_drop ? ir::VerdictCode::Drop : ir::VerdictCode::Accept;
+    return r;
+  }
+  r.verdict = static_cast<ir::VerdictCode>(v);
+  r.handle = ctx.handle;
+  return r;
 }
 
 }  // namespace
@@ -188,52 +196,73 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
         for (const ir::Stmt& s : r.stmts)
           if (s.kind == ir::StmtKind::Counter && s.obj < 0) st.stmts[&s] = StmtState{s.packets, s.bytes};
   }
+  index_hooks(st);
   return vm;
+}
+
+// The base chains of every (family, hook), in the order they run: by
+// priority, and equal priorities in reverse registration order
+// (nf_hook_entries_grow puts a new hook before the first one of equal or
+// higher priority; measured with nfx_difftest: of two bridge forward chains
+// at -300 in tables t and t2, t2's runs first). Which of them a packet meets
+// also depends on its devices and, for inet tables at netdev ingress, its
+// protocol: checked per packet.
+static std::vector<HookChain> hook_chains(const ir::Program& prog, ir::Family family, Hook hook) {
+  std::vector<HookChain> chains;
+  for (size_t ti = 0; ti < prog.tables.size(); ++ti) {
+    const ir::Table& t = prog.tables[ti];
+    if (t.dormant) continue;
+    bool inet_ingress = t.family == ir::Family::Inet && family == ir::Family::Netdev && hook == Hook::Ingress;
+    if (t.family != family && !inet_ingress) {
+      if (t.family != ir::Family::Inet) continue;
+      if (family != ir::Family::Ip && family != ir::Family::Ip6) continue;
+      if (hook == Hook::Ingress) continue;
+    }
+    for (size_t ci = 0; ci < t.chains.size(); ++ci) {
+      const ir::Chain& c = t.chains[ci];
+      if (!c.base || !hook_matches(c.hook, hook)) continue;
+      chains.push_back({ti, static_cast<int>(ci), c.priority, inet_ingress});
+    }
+  }
+  std::reverse(chains.begin(), chains.end());
+  std::stable_sort(chains.begin(), chains.end(),
+                   [](const HookChain& a, const HookChain& b) { return a.priority < b.priority; });
+  return chains;
+}
+
+void index_hooks(Interpreter::State& st) {
+  static constexpr ir::Family kFamilies[] = {ir::Family::Ip, ir::Family::Ip6, ir::Family::Inet, ir::Family::Arp,
+                                             ir::Family::Bridge, ir::Family::Netdev};
+  for (ir::Family f : kFamilies)
+    for (int h = 0; h <= static_cast<int>(Hook::Egress); ++h)
+      st.hooks[hook_slot(f, static_cast<Hook>(h))] = hook_chains(st.prog, f, static_cast<Hook>(h));
 }
 
 Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
                                const std::function<void(const TraceEvent&)>& trace, PriorityRange priorities) {
   State& st = *state_;
-  struct Entry {
-    size_t table;
-    int chain;
-    int priority;
-  };
-  std::vector<Entry> chains;
-  for (size_t ti = 0; ti < st.prog.tables.size(); ++ti) {
-    const ir::Table& t = st.prog.tables[ti];
-    if (t.dormant || !family_runs(t.family, family, hook, pkt)) continue;
-    for (size_t ci = 0; ci < t.chains.size(); ++ci) {
-      const ir::Chain& c = t.chains[ci];
-      if (!c.base || !hook_matches(c.hook, hook)) continue;
-      if (hook == Hook::Ingress || hook == Hook::Egress) {
-        const std::string& dev = hook == Hook::Ingress ? pkt.meta.iifname : pkt.meta.oifname;
-        if (std::find(c.devices.begin(), c.devices.end(), dev) == c.devices.end()) continue;
-      }
-      if (c.priority < priorities.first || c.priority > priorities.last) continue;
-      chains.push_back({ti, static_cast<int>(ci), c.priority});
-    }
-  }
-  // Equal priorities run in reverse registration order: nf_hook_entries_grow
-  // puts a new hook before the first one of equal or higher priority
-  // (measured with nfx_difftest: of two bridge forward chains at -300 in
-  // tables t and t2, t2's runs first).
-  std::reverse(chains.begin(), chains.end());
-  std::stable_sort(chains.begin(), chains.end(), [](const Entry& a, const Entry& b) { return a.priority < b.priority; });
-
+  const NativeTable* native = trace || !st.use_native ? nullptr : st.native.load(std::memory_order_acquire);
   Decision d;
-  for (const Entry& e : chains) {
+  for (const HookChain& e : st.hooks[hook_slot(family, hook)]) {
+    if (e.priority < priorities.first || e.priority > priorities.last) continue;
+    if (e.inet_ingress && pkt.layout.protocol != packet::kEthPIp && pkt.layout.protocol != packet::kEthPIpv6) continue;
     const ir::Table& t = st.prog.tables[e.table];
+    const ir::Chain& c = t.chains[static_cast<size_t>(e.chain)];
+    if (hook == Hook::Ingress || hook == Hook::Egress) {
+      const std::string& dev = hook == Hook::Ingress ? pkt.meta.iifname : pkt.meta.oifname;
+      if (std::find(c.devices.begin(), c.devices.end(), dev) == c.devices.end()) continue;
+    }
     ir::Family nfproto = family;
     if (family == ir::Family::Netdev && t.family == ir::Family::Inet)
       nfproto = pkt.layout.protocol == packet::kEthPIp ? ir::Family::Ip : ir::Family::Ip6;
     Exec x{st, e.table, t, pkt, nfproto, hook, d};
-    ChainRun r = run_chain(x, e.chain, trace);
+    NativeChainFn fn = native ? (*native)[e.table][static_cast<size_t>(e.chain)] : nullptr;
+    ChainRun r = fn ? run_native(x, fn, e.chain) : run_chain(x, e.chain, trace);
     d.verdict = r.verdict;
     d.by_policy = r.by_policy;
     d.family = ir::family_name(t.family);
     d.table = t.name;
-    d.chain = t.chains[e.chain].name;
+    d.chain = c.name;
     d.handle = r.handle;
     if (r.verdict != ir::VerdictCode::Accept) break;
   }

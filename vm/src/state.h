@@ -4,6 +4,8 @@
 
 #include <nfx/vm.h>
 
+#include <array>
+#include <atomic>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -39,6 +41,30 @@ struct SetState {
   std::unordered_map<std::string, size_t> exact;  // key bytes -> elems index (non-interval sets)
 };
 
+// A base chain on a hook, in run order (interpreter.cc: index_hooks).
+struct HookChain {
+  size_t table;
+  int chain;
+  int priority;
+  bool inet_ingress;  // an inet chain at netdev ingress: IPv4 and IPv6 packets only
+};
+constexpr size_t kHookSlots = 8 * 8;
+inline size_t hook_slot(ir::Family f, Hook h) {
+  size_t family = 0;
+  switch (f) {
+    case ir::Family::Ip: family = 0; break;
+    case ir::Family::Ip6: family = 1; break;
+    case ir::Family::Inet: family = 2; break;
+    case ir::Family::Arp: family = 3; break;
+    case ir::Family::Bridge: family = 4; break;
+    case ir::Family::Netdev: family = 5; break;
+  }
+  return family * 8 + static_cast<size_t>(h);
+}
+
+// Native chain functions by [table][chain] (null: the interpreter runs it).
+using NativeTable = std::vector<std::vector<NativeChainFn>>;
+
 struct Interpreter::State {
   ir::Program prog;
   std::map<const ir::Stmt*, StmtState> stmts;
@@ -48,6 +74,12 @@ struct Interpreter::State {
   std::mt19937 rng;
   uint32_t hash_key = 0;  // symhash's key, from the load seed
   uint64_t walks = 0;     // base-chain walks so far, for TraceEvent::walk
+  std::array<std::vector<HookChain>, kHookSlots> hooks;
+  // Native code: installed once by another thread, read per packet.
+  std::atomic<const NativeTable*> native{nullptr};
+  std::vector<std::unique_ptr<NativeCode>> native_code;
+  std::vector<std::unique_ptr<NativeTable>> native_tables;
+  bool use_native = true;
 };
 
 // One packet in one table.
@@ -61,6 +93,12 @@ struct Exec {
   Decision& d;
   uint32_t skb_len() const;
 };
+
+// interpreter.cc: the base chains of each hook, in run order.
+void index_hooks(Interpreter::State& st);
+
+// native.cc: the packet as native code reads it.
+void fill_native_ctx(Exec& x, NativeCtx& ctx);
 
 // values.cc: evaluates a value; false means NFT_BREAK.
 bool eval_value(const ir::Value& v, Exec& x, Bytes& out);
