@@ -11,6 +11,8 @@ JOBS        ?= $(shell nproc)
 DEB_PACKAGES := bison flex cmake ninja-build g++ clang-14 libclang-rt-14-dev llvm-dev \
 	libboost-dev libgtest-dev libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
 	nftables conntrack iproute2 python3-scapy
+# Only `make bench` needs these: DPDK's rte_acl as the peer, and the plot.
+BENCH_PACKAGES := dpdk dpdk-dev python3-matplotlib python3-numpy
 
 NFX := $(BUILD)/cli/nfx
 
@@ -19,7 +21,7 @@ NFX := $(BUILD)/cli/nfx
 all: build
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -61,8 +63,17 @@ fuzz: build-fuzz
 test: test-unit test-asan fuzz
 	@echo "all test stages passed"
 
-bench: build
+# The classification benchmark (bench/README.md; needs root): nfx against the
+# kernel and DPDK rte_acl on the 24 ClassBench sets, e.g.
+# `make bench CLASSIFY_ARGS="--sets acl1_1k,acl1_10k"` for fewer.
+CLASSIFY_ARGS ?=
+bench:
+	$(MAKE) deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"
+	$(MAKE) build
 	./bench/parse_bench.sh $(NFX)
+	/usr/bin/python3 bench/classify_bench.py $(NFX) $(BUILD)/bench/nfx_kernel_send $(CORPUS) \
+		$(BUILD)/bench $(CLASSIFY_ARGS)
+	/usr/bin/python3 bench/classify_report.py $(BUILD)/bench/classify_report.json
 
 # The differential test against the kernel at length (needs root): many more
 # seeded random rulesets than `make test` runs (ORACLE_SEED picks the batch;

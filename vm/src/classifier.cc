@@ -515,8 +515,4 @@ std::unique_ptr<Classifier> Classifier::build(uint32_t fields, const std::vector
   return classifier::build(fields, rules, classifier::Options{});
 }
 
-extern "C" int32_t nfx_native_classify(const void* classifier, const uint64_t* keys) {
-  return static_cast<const Classifier*>(classifier)->lookup(keys);
-}
-
 }  // namespace nfx::vm

@@ -205,15 +205,42 @@ size_t Codegen::classify_run(const ir::Chain& chain, size_t first, llvm::BasicBl
     b_.SetInsertPoint(after);
   }
   llvm::Value* hit = b_.CreateCall(abi_.classify, {ptr_const(classifier.get()), keys});
-  auto* sw = b_.CreateSwitch(hit, next, static_cast<unsigned>(rule_of.size()));
-  for (size_t k = 0; k < rule_of.size(); ++k) {
-    const Shape& s = shapes[rule_of[k]];
-    llvm::BasicBlock* act = block("classified");
-    sw->addCase(b_.getInt32(static_cast<uint32_t>(k)), act);
-    b_.SetInsertPoint(act);
-    for (const ir::Stmt* c : s.counters) counter(*c);
-    verdict(s.verdict, s.handle, next);
+  llvm::BasicBlock* matched = block("classified");
+  b_.CreateCondBr(b_.CreateICmpSGE(hit, b_.getInt32(0)), matched, next);
+  b_.SetInsertPoint(matched);
+  // Counters of the rules that have them, then the rule's handle and
+  // verdict from two constant tables: a switch with a block per rule would
+  // cost LLVM seconds at ten thousand rules.
+  llvm::BasicBlock* decide = block("classified.verdict");
+  std::vector<size_t> counted;
+  for (size_t k = 0; k < rule_of.size(); ++k)
+    if (!shapes[rule_of[k]].counters.empty()) counted.push_back(k);
+  auto* sw = b_.CreateSwitch(hit, decide, static_cast<unsigned>(counted.size()));
+  for (size_t k : counted) {
+    llvm::BasicBlock* count = block("classified.counter");
+    sw->addCase(b_.getInt32(static_cast<uint32_t>(k)), count);
+    b_.SetInsertPoint(count);
+    for (const ir::Stmt* c : shapes[rule_of[k]].counters) counter(*c);
+    b_.CreateBr(decide);
   }
+  b_.SetInsertPoint(decide);
+  std::vector<llvm::Constant*> handles, codes;
+  for (size_t k : rule_of) {
+    handles.push_back(b_.getInt64(shapes[k].handle));
+    codes.push_back(b_.getInt32(static_cast<uint32_t>(shapes[k].verdict.code)));
+  }
+  auto table = [&](llvm::Type* type, std::vector<llvm::Constant*>& values, const char* name) {
+    auto* array = llvm::ArrayType::get(type, values.size());
+    auto* g = new llvm::GlobalVariable(*module_, array, true, llvm::GlobalValue::PrivateLinkage,
+                                       llvm::ConstantArray::get(array, values), name);
+    llvm::Value* idx[] = {b_.getInt64(0), b_.CreateZExt(hit, b_.getInt64Ty())};
+    return b_.CreateLoad(type, b_.CreateInBoundsGEP(array, g, idx));
+  };
+  llvm::Value* handle = table(b_.getInt64Ty(), handles, "classified_handles");
+  llvm::Value* code = table(b_.getInt32Ty(), codes, "classified_verdicts");
+  llvm::Value* at = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), ctx_arg_, offsetof(vm::NativeCtx, handle));
+  b_.CreateStore(handle, b_.CreateBitCast(at, b_.getInt64Ty()->getPointerTo()));
+  b_.CreateRet(code);
   classifiers_.push_back(std::move(classifier));
   return shapes.size();
 }
