@@ -535,11 +535,25 @@ struct Gen {
 
   void chain_body() {
     // A chain is a classifier run or a few other rules, one after the
-    // other; the first base chain of a table is the one most packets meet.
-    int segments = static_cast<int>(r.between(1, c->hook.empty() ? 2 : 3));
+    // other. One chain in eight is long (over the JIT's 64-rule functions):
+    // many segments, and stretches of plain rules with counters and no
+    // verdict that the classifier does not take.
+    bool long_chain = r.chance(12);
+    int segments = static_cast<int>(long_chain ? r.between(5, 12) : r.between(1, c->hook.empty() ? 2 : 3));
     for (int s = 0; s < segments; ++s) {
-      if (r.chance(35)) classifier_run();
-      else mixed_rules();
+      if (long_chain && r.chance(30)) {
+        int n = static_cast<int>(r.between(10, 40));
+        for (int i = 0; i < n; ++i) {
+          Ctx x = pick_ctx();
+          Strings parts = matches(x, static_cast<int>(r.between(1, 2)), true);
+          parts.push_back("counter");
+          rule(join(parts));
+        }
+      } else if (r.chance(35)) {
+        classifier_run();
+      } else {
+        mixed_rules();
+      }
     }
   }
 

@@ -9,14 +9,14 @@
 namespace nfx::difftest {
 
 std::string JitVariant::name() const {
-  return fmt::format("-O{}, {}", opt_level,
+  return fmt::format("{}, {}", opt_level < 0 ? std::string("-O by size") : fmt::format("-O{}", opt_level),
                      classify ? fmt::format("classifiers from {} rules", classify_min_rules) : std::string("no classifiers"));
 }
 
 JitVariant jit_variant(int k) {
   JitVariant v;
   switch (k % kJitVariants) {
-    case 1: v.classify_min_rules = 1; break;
+    case 1: v.opt_level = 2, v.classify_min_rules = 1; break;
     case 2: v.opt_level = 0, v.classify_min_rules = 4; break;
     case 3: v.opt_level = 3, v.classify = false; break;
     default: break;

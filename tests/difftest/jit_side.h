@@ -17,14 +17,15 @@ namespace nfx::difftest {
 // The JIT options a case is compiled with. Generated cases rotate through
 // the variants; a given ruleset runs under all of them.
 struct JitVariant {
-  int opt_level = 2;
+  int opt_level = -1;  // -1: the JIT picks by size
   bool classify = true;
   size_t classify_min_rules = 12;
   std::string name() const;
 };
 constexpr int kJitVariants = 4;
-// 0: the defaults; 1: every run of pure match rules a classifier (from one
-// rule on); 2: -O0 with classifiers from 4 rules; 3: no classifiers at -O3.
+// 0: the defaults (the -O level picked by size); 1: -O2 with every run of
+// pure match rules a classifier (from one rule on); 2: -O0 with classifiers
+// from 4 rules; 3: no classifiers at -O3.
 JitVariant jit_variant(int k);
 
 const char* pipeline_path_name(pipeline::Path p);

@@ -248,9 +248,10 @@ bool run_jit_case_in(const Options& o, const fs::path& dir, const std::vector<By
   tot.abi_preds += res.stats.abi_preds;
   tot.const_sets += res.stats.const_sets;
   fmt::print("{} [{}]: {} frames, {} got through, {} hooks, {} counters, {} rules ({} in {} classifiers, "
-             "compiled in {:.0f} ms), {} mismatches\n",
+             "compiled at -O{} in {:.0f} ms), {} mismatches\n",
              label, v.name(), res.frames, res.accepted, res.hooks, res.counters, res.stats.rules,
-             res.stats.classified_rules, res.stats.classifiers, res.stats.total_ms(), res.mismatches.size());
+             res.stats.classified_rules, res.stats.classifiers, res.stats.opt_level, res.stats.total_ms(),
+             res.mismatches.size());
   int shown = 0;
   size_t traced = SIZE_MAX;
   for (const Mismatch& m : res.mismatches) {
