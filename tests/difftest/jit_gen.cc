@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace nfx::difftest {
@@ -333,6 +334,66 @@ struct Gen {
     }
   }
 
+  // An address of the pools (or a random one) under a random prefix
+  // length, its host bits cleared, as ClassBench rules have them.
+  std::string v4_net() {
+    uint32_t a = 0;
+    if (r.chance(80)) {
+      unsigned b[4];
+      std::sscanf(v4().c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]);
+      a = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+    } else {
+      a = static_cast<uint32_t>(r.between(0, 0xffffffff));
+    }
+    unsigned len = static_cast<unsigned>(r.chance(30) ? r.between(0, 32) : r.between(16, 32));
+    if (len < 32) a &= len == 0 ? 0 : ~((1u << (32 - len)) - 1);
+    return fmt::format("{}.{}.{}.{}/{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len);
+  }
+  std::string v6_net() {
+    static const Strings nets = {"2001:db8::/32", "2001:db8::/48", "2001:db8::/64", "2001:db8::/126", "2001:db8::1/128",
+                                 "2001:db8::2/128", "2001:db8:0:1::/64", "2001:db8:0:1::5/128", "2001:db8:ff::/48",
+                                 "fd00::/8", "fd00::1/128", "2a00:1450::/32", "2a00:1450::200e/127", "::/0", "8000::/1"};
+    return r.pick(nets);
+  }
+  std::string port_span() {
+    uint64_t p = r.pick(Pools::ports);
+    switch (r.between(0, 3)) {
+      case 0: return std::to_string(p);
+      case 1: return fmt::format("{}-{}", p, std::min<uint64_t>(65535, p + r.between(0, 1000)));
+      case 2: return fmt::format("{}-{}", p > 1000 ? p - r.between(0, 1000) : 0, p);
+      default: return r.chance(50) ? "1024-65535" : "0-1023";
+    }
+  }
+
+  // A ClassBench-like run: hundreds of 5-tuple rules (address prefixes of
+  // every length, protocols, port ranges), the classifier's real workload.
+  void classbench_run() {
+    bool v6 = t->family == "ip6" || (t->family != "ip" && r.chance(30));
+    if (t->family == "arp") return;
+    int n = static_cast<int>(r.between(60, 400));
+    unsigned accept_share = static_cast<unsigned>(r.between(50, 95));
+    for (int i = 0; i < n; ++i) {
+      Strings parts;
+      if (r.chance(75)) parts.push_back((v6 ? "ip6 saddr " + v6_net() : "ip saddr " + v4_net()));
+      if (r.chance(75)) parts.push_back((v6 ? "ip6 daddr " + v6_net() : "ip daddr " + v4_net()));
+      unsigned k = static_cast<unsigned>(r.between(0, 9));
+      std::string proto = k < 4 ? "tcp" : k < 7 ? "udp" : k < 8 ? (v6 ? "ipv6-icmp" : "icmp") : "";
+      if (proto == "tcp" || proto == "udp") {
+        bool sport = r.chance(40), dport = r.chance(70);
+        if (sport) parts.push_back(proto + " sport " + port_span());
+        if (dport) parts.push_back(proto + " dport " + port_span());
+        if (!sport && !dport) parts.push_back("meta l4proto " + proto);
+      } else if (!proto.empty()) {
+        parts.push_back("meta l4proto " + proto);
+      }
+      if (parts.empty()) parts.push_back(v6 ? "meta nfproto ipv6" : "meta nfproto ipv4");
+      if (t->family != "inet" && parts[0].rfind("meta nfproto", 0) == 0) parts[0] = v6 ? "ip6 version 6" : "ip version 4";
+      if (r.chance(60)) parts.push_back("counter");
+      parts.push_back(r.chance(accept_share) ? "accept" : "drop");
+      rule(join(parts));
+    }
+  }
+
   std::string v4_set() {
     switch (r.between(0, 7)) {
       case 7: return "@s4ic";
@@ -550,7 +611,8 @@ struct Gen {
           rule(join(parts));
         }
       } else if (r.chance(35)) {
-        classifier_run();
+        if (r.chance(12)) classbench_run();
+        else classifier_run();
       } else {
         mixed_rules();
       }
