@@ -357,9 +357,11 @@ def main_jit(a, nfx, difftest, corpus):
                 cases += 1
             ran += len(chunk)
             lines_ran.update((src, rule) for src, rule, _ in chunk)
-    print("jit corpus: %d rule lines in %d family/chain placements (%d distinct lines), %d rulesets, "
-          "%d runs of %d frames in all, %d mismatches" % (ran, len(groups), len(lines_ran), cases, totals["cases"],
-                                                          totals["frames"], totals["mismatches"]))
+    placements = sum(len(items) for items in groups.values())
+    distinct = len({(src, rule) for items in groups.values() for src, rule, _ in items})
+    print("jit corpus: %d of %d rule placements in %d family/chain groups (%d of %d distinct lines), %d rulesets, "
+          "%d runs of %d frames in all, %d mismatches" % (ran, placements, len(groups), len(lines_ran), distinct, cases,
+                                                          totals["cases"], totals["frames"], totals["mismatches"]))
     for why, n in sorted(skipped.items()):
         print("  not run: %d: %s" % (n, why))
     if a.show_skipped:

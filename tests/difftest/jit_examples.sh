@@ -4,7 +4,8 @@
 # paths (bridge, forward, input, output) under every JIT variant, with
 # seeded random frames. An example nfx does not load is listed with its
 # `# nfx-difftest:` reason (or nfx's error); one that names an oracle path
-# (`# nfx-path:`) must load.
+# (`# nfx-path:`) must load. The frames a file names (`# nfx-frame: HEX`,
+# the regression cases in jit_cases/) run before the random ones.
 # usage: jit_examples.sh NFX NFX_DIFFTEST EXAMPLES_DIR [FRAMES]
 set -u
 nfx=${1:?usage: jit_examples.sh NFX NFX_DIFFTEST EXAMPLES_DIR [FRAMES]}
@@ -36,6 +37,6 @@ for f in "$dir"/*.nft; do
     fi
   fi
 done
-echo "examples: $ran run through the jit and the interpreter"
+echo "$(basename "$dir"): $ran run through the jit and the interpreter"
 [ "$ran" -gt 0 ] || status=1
 exit $status

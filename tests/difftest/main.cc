@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -214,6 +215,22 @@ std::vector<Bytes> jit_frames(Random& r, pipeline::Path path, int n) {
   return frames;
 }
 
+std::vector<Bytes> named_frames(const std::string& ruleset) {
+  std::vector<Bytes> out;
+  std::ifstream in(ruleset);
+  static const std::string tag = "# nfx-frame:";
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(tag, 0) != 0) continue;
+    Bytes f;
+    std::string hex;
+    for (char ch : line.substr(tag.size()))
+      if (std::isxdigit(static_cast<unsigned char>(ch))) hex += ch;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) f.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 struct JitTotals {
   uint64_t cases = 0, frames = 0, accepted = 0, hooks = 0, counters = 0, mismatches = 0, failed = 0;
   uint64_t classifiers = 0, classified_rules = 0, rules = 0, inlined_preds = 0, abi_preds = 0, const_sets = 0;
@@ -296,8 +313,12 @@ int run_jit(const Options& o) {
       std::vector<Bytes> frames;
       if (!o.pcap.empty()) frames = read_pcap(o.pcap);
       else {
+        // A regression case names the frames that show its bug
+        // (`# nfx-frame: HEX` lines); random ones follow.
+        frames = named_frames(o.ruleset);
         Random r(o.seed);
-        frames = jit_frames(r, path, o.frames);
+        std::vector<Bytes> more = jit_frames(r, path, o.frames);
+        frames.insert(frames.end(), more.begin(), more.end());
       }
       write_pcap((dir / "frames.pcap").string(), frames);
       bool case_ok = true;
