@@ -16,7 +16,7 @@ BENCH_PACKAGES := dpdk dpdk-dev python3-matplotlib python3-numpy
 
 NFX := $(BUILD)/cli/nfx
 
-.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench conformance ratchet oracle clean
+.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan fuzz bench conformance ratchet oracle jitdiff clean
 
 all: build
 
@@ -86,6 +86,18 @@ oracle: build
 		--rulesets $(ORACLE_RULESETS) --frames 10000 --seed $(ORACLE_SEED) --show 3
 	/usr/bin/python3 tests/difftest/corpus_feed.py $(NFX) $(BUILD)/tests/nfx_difftest \
 		$(BUILD)/tests/nfx_kernel_oracle $(CORPUS) --frames 10000
+
+# The JIT against the interpreter at length (no root): many more seeded
+# random rulesets than make test runs (JITDIFF_SEED picks the batch; a
+# failing case is kept with the command that replays it), and the corpus
+# with more frames per ruleset.
+JITDIFF_SEED ?= $(shell date +%s)
+JITDIFF_RULESETS ?= 2000
+jitdiff: build
+	$(BUILD)/tests/nfx_difftest --against jit --path all --rulesets $(JITDIFF_RULESETS) --frames 2000 \
+		--seed $(JITDIFF_SEED) --show 3
+	/usr/bin/python3 tests/difftest/corpus_feed.py --against jit $(NFX) $(BUILD)/tests/nfx_difftest $(CORPUS) \
+		--frames 2000
 
 # Conformance against the nftables corpus: per-group pass counts.
 conformance: build
