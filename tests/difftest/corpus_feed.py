@@ -28,7 +28,8 @@ that meets it), with the file's own sets, maps and objects declared
 chance (both sides share the packet clock and the load seed) and the ones
 the kernel refuses. Each chunk runs twice: as written (with a counter) and
 with accept or drop appended to the rules that end in none, so that runs of
-pure match rules become the JIT's classifiers; each under every JIT variant.
+pure match rules become the JIT's classifiers; each under every JIT variant
+(or, with --variants rotate, one variant each in turn).
 """
 import argparse
 import collections
@@ -299,6 +300,7 @@ def jit_ruleset_text(family, header, items, terminal):
 
 
 def nfx_accepts_text(nfx, path, text, work):
+    """Whether nfx loads the ruleset text, and its diagnostics."""
     rs = os.path.join(work, "check.nft")
     with open(rs, "w") as f:
         f.write(text)
@@ -307,7 +309,34 @@ def nfx_accepts_text(nfx, path, text, work):
         with open(pcap, "wb") as f:
             f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
     r = subprocess.run([nfx, "eval", rs, pcap, "--path", path], capture_output=True, text=True)
-    return r.returncode == 0
+    return r.returncode == 0, r.stdout + r.stderr
+
+
+def jit_keep_accepted(items, family, header, accepts):
+    """The items nfx loads: the rules its diagnostics name (check.nft:LINE:)
+    are left out and the rest tried again, which takes a few runs of nfx
+    where halving takes one per refused rule and level (slow in the
+    sanitizer build); halving when a diagnostic names no rule."""
+    keep, refused = list(items), []
+    while keep:
+        ok, why = accepts(jit_ruleset_text(family, header, keep, False))
+        if ok:
+            return keep, refused
+        lines = {int(m) for m in re.findall(r"check\.nft:(\d+):", why)}
+        defs = []
+        for _, _, d in keep:
+            for x in d:
+                if x not in defs:
+                    defs.append(x)
+        bad_defs = {defs[n - 2] for n in lines if 2 <= n < 2 + len(defs)}
+        first = len(defs) + 4  # table, the definitions, chain, its header
+        out = [i for i, (_, _, d) in enumerate(keep) if first + i in lines or bad_defs.intersection(d)]
+        if not out:
+            k, r = keep_accepted(keep, lambda its: accepts(jit_ruleset_text(family, header, its, False))[0])
+            return k, refused + r
+        refused += [keep[i] for i in out]
+        keep = [x for i, x in enumerate(keep) if i not in set(out)]
+    return keep, refused
 
 
 def main_jit(a, nfx, difftest, corpus):
@@ -325,8 +354,8 @@ def main_jit(a, nfx, difftest, corpus):
         path = jit_chain(family, re.search(r"hook (\S+)", header).group(1))[0]
         ok, nfx_refused = [], []
         for i in range(0, len(items), a.chunk):
-            k, r = keep_accepted(items[i:i + a.chunk],
-                                 lambda its: nfx_accepts_text(nfx, path, jit_ruleset_text(family, header, its, False), work))
+            k, r = jit_keep_accepted(items[i:i + a.chunk], family, header,
+                                     lambda text: nfx_accepts_text(nfx, path, text, work))
             ok += k
             nfx_refused += r
         skipped["nfx refuses it (%s)" % family] += len(nfx_refused)
@@ -339,8 +368,9 @@ def main_jit(a, nfx, difftest, corpus):
                 rs = os.path.join(work, tag + ".nft")
                 with open(rs, "w") as f:
                     f.write(jit_ruleset_text(family, header, chunk, terminal))
+                variant = "all" if a.variants == "all" else str((n * 2 + terminal) % 4)
                 r = subprocess.run([difftest, "--against", "jit", "--ruleset", rs, "--path", path,
-                                    "--frames", str(a.frames), "--seed", str(1000 + n), "--jit-variant", "all",
+                                    "--frames", str(a.frames), "--seed", str(1000 + n), "--jit-variant", variant,
                                     "--work", os.path.join(work, tag)], capture_output=True, text=True)
                 total = next((l for l in r.stdout.splitlines() if l.startswith("total:")), r.stderr.strip())
                 m = re.match(r"total: (\d+) cases, (\d+) frames .*?(\d+) mismatches", total)
@@ -384,6 +414,8 @@ def main():
     ap.add_argument("--min-run", type=int, default=600)
     ap.add_argument("--work")
     ap.add_argument("--show-skipped", action="store_true")
+    ap.add_argument("--variants", choices=["all", "rotate"], default="all",
+                    help="jit: every chunk under every JIT variant, or one each in turn (the sanitizer build)")
     a = ap.parse_args()
     if a.against == "jit":
         if len(a.args) != 3:
