@@ -47,6 +47,9 @@ def figures(s):
 
 def verified(s):
     marks = []
+    if get(s, "nfx", "accepted") is not None:
+        ok = get(s, "nfx", "accepted_as_reference") is True and get(s, "nfx", "mismatches") == 0
+        marks.append("j" + ("+" if ok else "!"))
     for key, ok in (("nfx_eval_verify", get(s, "nfx_eval_verify", "mismatches") == 0),
                     ("kernel", get(s, "kernel", "verified") is True),
                     ("dpdk", get(s, "dpdk", "verified") is True)):
@@ -90,8 +93,9 @@ def table(report):
     head += " %8s %8s | %7s %7s %7s %7s  %s" % ("compile", "nft -f", "jit/avx2", "kern/jit",
                                                 "int/jit", "cmp/nft", "checked")
     lines = ["ns/packet (nfx interp, nfx JIT, kernel nf_tables, rte_acl per algorithm); ms for "
-             "nfx compile and nft -f load; ratios; checked: n/k/d = nfx eval, kernel counters, "
-             "dpdk results (+ agree with the reference, ! do not)", head]
+             "nfx compile and nft -f load; ratios; checked: j = nfx bench classify (JIT = interpreter, "
+             "accepted count), n = nfx eval, k = kernel counters, d = dpdk results "
+             "(+ agree with the reference, ! do not)", head]
     for s in report["sets"]:
         f, r = figures(s), s["ratios"]
         lines.append("%-9s %6d " % (s["set"], s["rules"]) + " ".join(fmt(f[c], 9) for c in cols)

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -40,8 +41,11 @@ SUMMARY = re.compile(r"search_ip5tuples\s+@lcore \d+: (\d+) iterations, (\d+) pk
 RESULT = re.compile(r"ipv4_5tuple: (\d+), category: 0, result: (\d+)")
 
 
+PREFIX = "nfxb%d" % os.getpid()
+
+
 def run(binary, filters, trace, n, extra, mem):
-    eal = ["--no-huge", "--no-pci", "--no-telemetry", "--file-prefix=nfxb%d" % os.getpid(),
+    eal = ["--no-huge", "--no-pci", "--no-telemetry", "--file-prefix=" + PREFIX,
            "-l", str(os.cpu_count() - 1), "-m", str(mem), "--force-max-simd-bitwidth=512"]
     app = ["--rulesf=" + filters, "--tracef=" + trace, "--tracenum=%d" % n]
     r = subprocess.run([binary] + eal + ["--"] + app + extra, capture_output=True, text=True)
@@ -116,5 +120,15 @@ def main():
     return 0
 
 
+def cleanup():
+    """EAL leaves its runtime files (with --no-huge, as big as the memory
+    map) in /var/run/dpdk/PREFIX, on tmpfs: remove them."""
+    shutil.rmtree(os.path.join("/var/run/dpdk", PREFIX), ignore_errors=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        rc = main()
+    finally:
+        cleanup()
+    sys.exit(rc)
