@@ -195,6 +195,10 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
       for (const ir::Rule& r : c.rules)
         for (const ir::Stmt& s : r.stmts)
           if (s.kind == ir::StmtKind::Counter && s.obj < 0) st.stmts[&s] = StmtState{s.packets, s.bytes};
+          // Every statement's state exists from the start: the packet path
+          // then only looks entries up, never inserts, so a JIT compiling on
+          // another thread (counter_cell) may read the map meanwhile.
+          else if ((s.kind == ir::StmtKind::Limit || s.kind == ir::StmtKind::Quota) && s.obj < 0) st.stmts[&s];
   }
   index_hooks(st);
   return vm;
