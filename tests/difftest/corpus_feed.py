@@ -339,6 +339,22 @@ def jit_keep_accepted(items, family, header, accepts):
     return keep, refused
 
 
+def finish(a, work, ran, skipped, refused, failed):
+    """Both modes end alike: what did not run and why, the --min-run bar,
+    the work folder kept only when asked or when something failed."""
+    for why, n in sorted(skipped.items()):
+        print("  not run: %d: %s" % (n, why))
+    if a.show_skipped:
+        for family, rule, who in refused:
+            print("  refused by %s (%s): %s" % (who, family, rule))
+    if ran < a.min_run:
+        print("corpus_feed: only %d lines ran, fewer than --min-run %d" % (ran, a.min_run))
+        failed = True
+    if not a.work and not failed:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
 def main_jit(a, nfx, difftest, corpus):
     if not os.path.isdir(os.path.join(corpus, "nftables", "py")):
         sys.exit("corpus_feed: %s has no nftables/py" % corpus)
@@ -392,17 +408,7 @@ def main_jit(a, nfx, difftest, corpus):
     print("jit corpus: %d of %d rule placements in %d family/chain groups (%d of %d distinct lines), %d rulesets, "
           "%d runs of %d frames in all, %d mismatches" % (ran, placements, len(groups), len(lines_ran), distinct, cases,
                                                           totals["cases"], totals["frames"], totals["mismatches"]))
-    for why, n in sorted(skipped.items()):
-        print("  not run: %d: %s" % (n, why))
-    if a.show_skipped:
-        for family, rule, who in refused:
-            print("  refused by %s (%s): %s" % (who, family, rule))
-    if ran < a.min_run:
-        print("corpus_feed: only %d lines ran, fewer than --min-run %d" % (ran, a.min_run))
-        failed = True
-    if not a.work and not failed:
-        shutil.rmtree(work, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+    finish(a, work, ran, skipped, refused, failed)
 
 
 def main():
@@ -472,17 +478,7 @@ def main():
             ran += len(chunk)
 
     print("corpus: %d rule lines run against the kernel" % ran)
-    for why, n in sorted(skipped.items()):
-        print("  not run: %d: %s" % (n, why))
-    if a.show_skipped:
-        for family, rule, who in refused:
-            print("  refused by %s (%s): %s" % (who, family, rule))
-    if ran < a.min_run:
-        print("corpus_feed: only %d lines ran, fewer than --min-run %d" % (ran, a.min_run))
-        failed = True
-    if not a.work and not failed:
-        shutil.rmtree(work, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+    finish(a, work, ran, skipped, refused, failed)
 
 
 if __name__ == "__main__":

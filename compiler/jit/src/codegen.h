@@ -102,6 +102,14 @@ class Codegen {
 
 // Whether a value has no side effects and reads only the packet and its
 // metadata (so evaluating it early, or not at all, changes nothing).
+// A byte string as the integer of `len` bytes whose little-endian bytes
+// they are (how values live in registers here).
+inline llvm::APInt le_int(const ir::Bytes& bytes, uint32_t len) {
+  llvm::APInt v(len * 8, 0);
+  for (uint32_t i = 0; i < len && i < bytes.size(); ++i) v.insertBits(llvm::APInt(8, bytes[i]), i * 8);
+  return v;
+}
+
 bool value_is_pure(const ir::Value& v);
 // Whether every node of a value has the length it declares (a byte-order
 // swap keeps its argument's, a concatenation pads its parts): only then is

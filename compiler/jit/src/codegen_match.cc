@@ -16,12 +16,6 @@ using llvm::BasicBlock;
 
 namespace {
 
-llvm::APInt le_int(const ir::Bytes& bytes, uint32_t len) {
-  llvm::APInt v(len * 8, 0);
-  for (uint32_t i = 0; i < len && i < bytes.size(); ++i) v.insertBits(llvm::APInt(8, bytes[i]), i * 8);
-  return v;
-}
-
 // The big-endian number of a byte string (memcmp order).
 llvm::APInt be_int(const ir::Bytes& bytes, uint32_t len) {
   llvm::APInt v(len * 8, 0);

@@ -14,12 +14,6 @@ namespace {
 // NFT_META_* keys compiled inline.
 enum : uint32_t { kLen = 0, kProtocol = 1, kIif = 4, kOif = 5, kNfproto = 15, kL4proto = 16, kRandom = 24 };
 
-llvm::APInt le_int(const ir::Bytes& bytes, uint32_t len) {
-  llvm::APInt v(len * 8, 0);
-  for (uint32_t i = 0; i < len && i < bytes.size(); ++i) v.insertBits(llvm::APInt(8, bytes[i]), i * 8);
-  return v;
-}
-
 }  // namespace
 
 bool value_is_pure(const ir::Value& v) {
