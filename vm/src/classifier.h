@@ -12,7 +12,7 @@ namespace nfx::vm::classifier {
 
 struct Options {
   // A region with at most this many rules left becomes a leaf.
-  uint32_t leaf_rules = 8;
+  uint32_t leaf_rules = 16;
   // Regions with at most this many rules drop every rule that one rule
   // before it covers there (pairwise, so quadratic: kept small).
   uint32_t prune_rules = 32;
