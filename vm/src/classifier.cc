@@ -134,13 +134,18 @@ struct Tree {
   Shape shape_;
 };
 
-// Lookups in a Tree whose records have kLanes lanes and one word of field
-// masks (0: any number of either, as the tree says; 4 and 8 are 1 or 2
-// fields and 3 to 6, with the loops unrolled).
-template <uint32_t kLanes>
+// Lookups in a Tree of kFields fields, 1 to 6 (one word of field masks, 4
+// or 8 lanes), with the loops over them unrolled; 0: any number, as the
+// tree says.
+template <uint32_t kFields>
 class Lookup final : public Classifier {
+  static constexpr uint32_t kLanes = kFields == 0 ? 0 : kFields <= 2 ? 4 : 8;
+
  public:
-  explicit Lookup(std::unique_ptr<Tree> tree) : t_(std::move(tree)) {}
+  explicit Lookup(std::unique_ptr<Tree> tree) : t_(std::move(tree)) {
+    if (kFields && (t_->fields_ != kFields || t_->lanes_ != kLanes || t_->masks_ != 1))
+      throw std::logic_error("classifier: lookup for another shape of tree");
+  }
 
   int32_t lookup(const uint64_t* keys) const override {
     if constexpr (kLanes != 0) {
@@ -170,23 +175,35 @@ class Lookup final : public Classifier {
  private:
   uint32_t lane_count() const { return kLanes ? kLanes : t_->lanes_; }
   uint32_t mask_count() const { return kLanes ? 1 : t_->masks_; }
+  uint32_t field_count() const { return kFields ? kFields : t_->fields_; }
 
   // lookup() with room for the key lanes (16-byte aligned).
   int32_t find(const uint64_t* keys, uint32_t* lanes) const {
     // Key lanes: each field's key, 0xFFFFFFFF when absent, then 0 (the
     // lanes of the records' free words), then the masks of the absent
     // fields (32 a word).
-    const uint32_t lane_count = this->lane_count(), masks = mask_count(), fields = t_->fields_;
+    const uint32_t lane_count = this->lane_count(), masks = mask_count(), fields = field_count();
+#pragma GCC unroll 8
     for (uint32_t l = 0; l < lane_count; ++l) lanes[l] = 0;
-    for (uint32_t m = 0; m < masks; ++m) {
+    if constexpr (kFields != 0) {
       uint32_t absent = 0;
-      for (uint32_t f = 32 * m, end = std::min(fields, 32 * m + 32); f < end; ++f) {
+#pragma GCC unroll 8
+      for (uint32_t f = 0; f < kFields; ++f) {
         const uint64_t key = keys[f];
-        const bool out = key > kMaxValue;
-        lanes[f] = out ? 0xFFFFFFFFu : static_cast<uint32_t>(key);
-        absent |= uint32_t{out} << (f % 32);
+        lanes[f] = key > kMaxValue ? 0xFFFFFFFFu : static_cast<uint32_t>(key);
+        absent |= uint32_t{key > kMaxValue} << f;
       }
-      lanes[lane_count + m] = absent;
+      lanes[kLanes] = absent;
+    } else {
+      for (uint32_t m = 0; m < masks; ++m) {
+        uint32_t absent = 0;
+        for (uint32_t f = 32 * m, end = std::min(fields, 32 * m + 32); f < end; ++f) {
+          const uint64_t key = keys[f];
+          lanes[f] = key > kMaxValue ? 0xFFFFFFFFu : static_cast<uint32_t>(key);
+          absent |= uint32_t{key > kMaxValue} << (f % 32);
+        }
+        lanes[lane_count + m] = absent;
+      }
     }
 
     const Node* nodes = t_->nodes_.data();
@@ -220,7 +237,7 @@ class Lookup final : public Classifier {
   // The first rule of a leaf that matches (kNoMatch: none).
   uint32_t scan(uint32_t ref, const uint32_t* lanes) const {
     if (ref == kNoMatch) return kNoMatch;
-    const uint32_t stride = 2 * lane_count(), id_at = lane_count() + t_->fields_ + mask_count();
+    const uint32_t stride = 2 * lane_count(), id_at = lane_count() + field_count() + mask_count();
     for (const uint32_t* record = t_->records_.front().w + size_t{ref & ~kLeaf} * stride;; record += stride) {
       const uint32_t id = record[id_at];
       if (matches(record, lanes)) return id & ~kLast;
@@ -230,12 +247,13 @@ class Lookup final : public Classifier {
 
   // Whether a rule record holds the key lanes.
   bool matches(const uint32_t* lo, const uint32_t* lanes) const {
-    const uint32_t lane_count = this->lane_count(), masks = mask_count(), fields = t_->fields_;
+    const uint32_t lane_count = this->lane_count(), masks = mask_count(), fields = field_count();
     const uint32_t* span = lo + lane_count;
     uint32_t out = 0;
 #if defined(__SSE2__)
     const __m128i bias = _mm_set1_epi32(static_cast<int>(kBias));
     __m128i any = _mm_setzero_si128();
+#pragma GCC unroll 2
     for (uint32_t l = 0; l < lane_count; l += 4) {
       // (key - lo) <= span unsigned, as (key - lo) ^ bias <= span ^ bias signed.
       const __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(lanes + l));
@@ -673,11 +691,19 @@ std::unique_ptr<Classifier> build(uint32_t fields, const std::vector<std::vector
   Builder builder(fields, options);
   for (size_t i = 0; i < rules.size(); ++i) builder.add(rules[i], static_cast<uint32_t>(i));
   std::unique_ptr<Tree> tree = builder.run(rules.size());
-  switch (tree->masks_ == 1 ? tree->lanes_ : 0) {
+  switch (fields) {
+    case 1:
+      return std::make_unique<Lookup<1>>(std::move(tree));
+    case 2:
+      return std::make_unique<Lookup<2>>(std::move(tree));
+    case 3:
+      return std::make_unique<Lookup<3>>(std::move(tree));
     case 4:
       return std::make_unique<Lookup<4>>(std::move(tree));
-    case 8:
-      return std::make_unique<Lookup<8>>(std::move(tree));
+    case 5:
+      return std::make_unique<Lookup<5>>(std::move(tree));
+    case 6:
+      return std::make_unique<Lookup<6>>(std::move(tree));
     default:
       return std::make_unique<Lookup<0>>(std::move(tree));
   }
