@@ -26,6 +26,12 @@
 // match and is left out. Walks see an absent key as 0xFFFFFFFF (no cut
 // falls between the two), rule checks tell them apart.
 //
+// Bounds. The build stops cutting where all regions' rule lists would pass
+// a budget of rule copies (Options::entry_budget), so memory and build time
+// stay bounded on rule sets that replicate badly: lookups stay exact, with
+// bigger leaves. build() throws std::invalid_argument for a range on a
+// field >= fields.
+//
 // Layout (flat arrays, indexes rather than pointers):
 //  - nodes: two 64-byte lines each, kFanout - 1 thresholds and the field,
 //    then kFanout child references (a node's index, or a leaf's). A key
