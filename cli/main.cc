@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
   classify->add_option("ruleset", bench_ruleset, "nft file")->required();
   classify->add_option("trace", bo.trace, "trace: `src dst sport dport proto` a line, decimal (dpdk-test-acl's format)")->required();
   classify->add_option("--passes", bo.passes, "Passes (the best is reported)")->check(CLI::PositiveNumber);
+  classify->add_option("--interp-seconds", bo.interp_pass_s,
+                       "Length of one interpreter pass: it runs as many packets as fit (default 0.5)")
+      ->check(CLI::PositiveNumber);
 
   auto* eval = app.add_subcommand("eval", "Run each frame of a pcap through a ruleset with the interpreter");
   std::string eval_ruleset;

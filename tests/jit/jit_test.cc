@@ -38,6 +38,17 @@ std::vector<Bytes> frames() {
   Bytes truncated = v4("10.1.2.3", "1.2.3.4", tcp(1, 22), 6);
   truncated.resize(14 + 20 + 2);              // a transport header cut short
   out.push_back(truncated);
+  // An IPv4 packet whose transport header is three bytes long (its total
+  // length says so): a byte of the destination port is there to load.
+  Bytes short_l4 = v4("10.1.2.3", "1.2.3.4", tcp(1, 22), 6);
+  short_l4.resize(14 + 20 + 3);
+  short_l4[16] = 0, short_l4[17] = 23;
+  short_l4[24] = short_l4[25] = 0;
+  uint32_t sum = 0;
+  for (size_t i = 14; i < 34; i += 2) sum += static_cast<uint32_t>(short_l4[i] << 8 | short_l4[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  short_l4[24] = static_cast<uint8_t>(~sum >> 8), short_l4[25] = static_cast<uint8_t>(~sum);
+  out.push_back(short_l4);
   return out;
 }
 
@@ -146,6 +157,25 @@ TEST(Jit, RunsOfPureRulesBecomeOneClassifier) {
   expect_same(rules, pipeline::Path::Forward, &s);
   EXPECT_EQ(s.classifiers, 1u);
   EXPECT_EQ(s.classified_rules, 30u);
+}
+
+// Loads of one header at one offset are read once, as wide as the widest
+// (a /8 prefix reads one byte of the address, a /24 three); where the wide
+// load breaks but a narrow one would not (the frame cut inside the port),
+// the run falls back to its rules as written.
+TEST(Jit, WidenedLoadsKeepNarrowLoadsWhereTheyBreak) {
+  std::string rules = "table ip t { chain f { type filter hook forward priority 0; policy drop;\n";
+  const char* srcs[] = {"10.0.0.0/8", "10.1.0.0/16", "192.168.1.0/24", "8.8.8.8", "172.16.0.0/12"};
+  for (int i = 0; i < 24; ++i) {
+    if (i % 3 == 0) rules += fmt::format("ip saddr {} @th,16,8 {} counter accept\n", srcs[i % 5], i % 2 ? 1 : 0);
+    else if (i % 3 == 1) rules += fmt::format("ip saddr {} th dport {} counter drop\n", srcs[i % 5], (i * 131) % 1500);
+    else rules += fmt::format("ip saddr {} @th,16,4 {} accept\n", srcs[i % 5], i % 4);
+  }
+  rules += "}}";
+  jit::Stats s;
+  expect_same(rules, pipeline::Path::Forward, &s);
+  EXPECT_EQ(s.classifiers, 1u);
+  EXPECT_EQ(s.classified_rules, 24u);
 }
 
 TEST(Jit, TierServesWithTheInterpreterThenSwitches) {

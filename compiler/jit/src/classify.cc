@@ -8,9 +8,21 @@
 // runs that rule's counters and verdict. First-match order is kept: the
 // classifier answers the lowest rule, and nothing in the run has side
 // effects before its verdict.
+//
+// Widened fields. nft loads only the bytes a prefix fixes (`ip saddr
+// 10.0.0.0/8` reads one byte, /16 two, /24 three), so a ClassBench-like set
+// reads each address as up to four fields; a rule that lacks a field is
+// copied into every piece a cut of it makes, and the tree grows large.
+// Loads of one header at one offset are therefore read once, as wide as the
+// widest of them, and each narrow range is widened to the same bytes
+// (shifted up, the new low bytes free). That is exact while the wide load
+// fits; a packet where it breaks (a truncated header) is looked up instead
+// by a linear scan over the rules as written, on keys loaded as written.
 #include <fmt/format.h>
 
+#include <deque>
 #include <map>
+#include <tuple>
 
 #include "codegen.h"
 
@@ -24,6 +36,7 @@ struct Field {
   const ir::Value* value;
   uint32_t words;  // 4-byte words (a value of up to 4 bytes is one number)
   uint32_t first;  // index of its first word among the run's keys
+  bool widened = false;  // a widened load standing for several (Widened)
 };
 
 struct Shape {
@@ -145,6 +158,84 @@ class RunBuilder {
   }
 };
 
+// Where a transport load reads its base from (codegen_value.cc): the
+// kernel's fast path for aligned loads differs on later fragments.
+bool transport_fast(uint32_t len, uint32_t offset) { return (len == 1 || len == 2 || len == 4) && offset % len == 0; }
+
+// The run's keys with loads of one header at one offset read once.
+struct Widened {
+  std::deque<ir::Value> values;     // the widened loads (Field::value points here)
+  std::vector<Field> fields;
+  uint32_t words = 0;
+  std::vector<uint32_t> word_of;    // a RunBuilder word -> its word here
+  std::vector<uint32_t> shift_of;   // bits its numbers move up by
+  bool merged = false;              // some field stands for several loads
+};
+
+Widened widen(const RunBuilder& run) {
+  auto mergeable = [](const ir::Value& v) {
+    return v.kind == ir::ValueKind::Payload && v.len <= 4 && v.order == ir::Order::Big &&
+           (v.base == ir::PayloadBase::Network || v.base == ir::PayloadBase::Transport);
+  };
+  auto group_of = [](const ir::Value& v) {
+    bool fast = v.base == ir::PayloadBase::Transport && transport_fast(v.len, v.offset);
+    return std::tuple{static_cast<int>(v.base), v.offset, fast};
+  };
+  std::map<std::tuple<int, uint32_t, bool>, uint32_t> width;  // widest load of each group
+  for (const Field& f : run.fields)
+    if (mergeable(*f.value)) {
+      uint32_t& w = width[group_of(*f.value)];
+      w = std::max(w, f.value->len);
+    }
+  Widened out;
+  out.word_of.resize(run.words);
+  out.shift_of.resize(run.words);
+  std::map<std::tuple<int, uint32_t, bool>, uint32_t> placed;  // group -> its word here
+  for (const Field& f : run.fields) {
+    if (mergeable(*f.value)) {
+      auto g = group_of(*f.value);
+      const uint32_t w = width[g];
+      const bool same_path = f.value->base != ir::PayloadBase::Transport || transport_fast(w, f.value->offset) == std::get<2>(g);
+      if (same_path) {
+        auto [it, fresh] = placed.try_emplace(g, out.words);
+        if (fresh) {
+          ir::Value& wide = out.values.emplace_back(*f.value);
+          wide.len = w;
+          out.fields.push_back({&wide, 1, out.words++});
+        }
+        out.word_of[f.first] = it->second;
+        out.shift_of[f.first] = 8 * (w - f.value->len);
+        continue;
+      }
+    }
+    out.fields.push_back({f.value, f.words, out.words});
+    for (uint32_t k = 0; k < f.words; ++k) out.word_of[f.first + k] = out.words + k;
+    out.words += f.words;
+  }
+  // Fields that several loads map to are the widened ones.
+  std::vector<uint32_t> users(out.words, 0);
+  for (const Field& f : run.fields) users[out.word_of[f.first]]++;
+  for (Field& f : out.fields)
+    if (users[f.first] > 1) f.widened = true, out.merged = true;
+  return out;
+}
+
+// A rule's ranges on the widened keys (false: they contradict).
+bool widen_ranges(const Widened& wide, const std::vector<vm::Classifier::Range>& ranges,
+                  std::vector<vm::Classifier::Range>& out) {
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> at;
+  for (const auto& r : ranges) {
+    const uint32_t s = wide.shift_of[r.field];
+    const uint64_t lo = r.lo << s, hi = r.hi << s | ((uint64_t{1} << s) - 1);
+    auto [it, fresh] = at.try_emplace(wide.word_of[r.field], lo, hi);
+    if (!fresh) it->second = {std::max(it->second.first, lo), std::min(it->second.second, hi)};
+    if (it->second.first > it->second.second) return false;
+  }
+  out.clear();
+  for (const auto& [word, lohi] : at) out.push_back({word, lohi.first, lohi.second});
+  return true;
+}
+
 }  // namespace
 
 size_t Codegen::classify_run(const ir::Chain& chain, size_t first, llvm::BasicBlock* next) {
@@ -159,52 +250,80 @@ size_t Codegen::classify_run(const ir::Chain& chain, size_t first, llvm::BasicBl
   }
   if (shapes.size() < options_.classify_min_rules) return 0;
 
-  std::vector<std::vector<vm::Classifier::Range>> rules;
+  const Widened wide = widen(run);
+  std::vector<std::vector<vm::Classifier::Range>> rules, wide_rules;
   std::vector<size_t> rule_of;  // classifier rule -> shape
   for (size_t i = 0; i < shapes.size(); ++i) {
-    if (shapes[i].never) continue;
+    std::vector<vm::Classifier::Range> ranges;
+    if (shapes[i].never || !widen_ranges(wide, shapes[i].ranges, ranges)) continue;
     rules.push_back(shapes[i].ranges);
+    wide_rules.push_back(std::move(ranges));
     rule_of.push_back(i);
   }
-  auto classifier = vm::Classifier::build(run.words, rules);
+  auto classifier = vm::Classifier::build(wide.words, wide_rules);
+  auto narrow = wide.merged ? vm::Classifier::build_linear(run.words, rules) : nullptr;
   stats_.classifiers++;
   stats_.classified_rules += shapes.size();
-  stats_.classifier_bytes += classifier->memory_bytes();
+  stats_.classifier_bytes += classifier->memory_bytes() + (narrow ? narrow->memory_bytes() : 0);
 
-  // The keys: every field loaded once.
+  // The keys: every field loaded once; where a widened load breaks, the
+  // loads as written and the linear scan.
   llvm::Type* i64 = b_.getInt64Ty();
-  llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-  llvm::Value* keys = entry.CreateAlloca(i64, b_.getInt32(std::max<uint32_t>(run.words, 1)));
-  for (const Field& f : run.fields) {
-    llvm::BasicBlock* absent = block("field.absent");
-    llvm::BasicBlock* after = block("field.done");
-    llvm::Value* x = value(*f.value, absent);
-    const uint32_t len = f.value->len;
-    auto store = [&](uint32_t word, llvm::Value* n) {
-      b_.CreateStore(n, b_.CreateConstInBoundsGEP1_64(i64, keys, f.first + word));
-    };
-    // The big-endian number of `width` bytes: byte-swapped as 4 bytes, then
-    // shifted down (bswap needs an even number of bytes).
-    auto big_number = [&](llvm::Value* bytes, uint32_t width) {
-      if (width == 1) return b_.CreateZExt(bytes, i64);
-      llvm::Value* n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateZExt(bytes, b_.getInt32Ty()));
-      return b_.CreateZExt(b_.CreateLShr(n, 8 * (4 - width)), i64);
-    };
-    if (len <= 4) {
-      store(0, f.value->order == ir::Order::Big ? big_number(x, len) : b_.CreateZExt(x, i64));
-    } else {
-      for (uint32_t w = 0; w < f.words; ++w) {
-        uint32_t width = std::min(len, 4 * w + 4) - 4 * w;
-        store(w, big_number(b_.CreateTrunc(b_.CreateLShr(x, 32 * w), b_.getIntNTy(8 * width)), width));
+  // Stores the fields' numbers into a new key array; a broken load stores
+  // kAbsent, or for a widened field goes to `widened_fail` if there is one.
+  auto load_keys = [&](const std::vector<Field>& fields, uint32_t words, llvm::BasicBlock* widened_fail) {
+    llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    llvm::Value* keys = entry.CreateAlloca(i64, b_.getInt32(std::max<uint32_t>(words, 1)));
+    for (const Field& f : fields) {
+      const bool to_narrow = f.widened && widened_fail;
+      llvm::BasicBlock* absent = to_narrow ? widened_fail : block("field.absent");
+      llvm::BasicBlock* after = block("field.done");
+      llvm::Value* x = value(*f.value, absent);
+      const uint32_t len = f.value->len;
+      auto store = [&](uint32_t word, llvm::Value* n) {
+        b_.CreateStore(n, b_.CreateConstInBoundsGEP1_64(i64, keys, f.first + word));
+      };
+      // The big-endian number of `width` bytes: byte-swapped as 4 bytes, then
+      // shifted down (bswap needs an even number of bytes).
+      auto big_number = [&](llvm::Value* bytes, uint32_t width) {
+        if (width == 1) return b_.CreateZExt(bytes, i64);
+        llvm::Value* n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap, b_.CreateZExt(bytes, b_.getInt32Ty()));
+        return b_.CreateZExt(b_.CreateLShr(n, 8 * (4 - width)), i64);
+      };
+      if (len <= 4) {
+        store(0, f.value->order == ir::Order::Big ? big_number(x, len) : b_.CreateZExt(x, i64));
+      } else {
+        for (uint32_t w = 0; w < f.words; ++w) {
+          uint32_t width = std::min(len, 4 * w + 4) - 4 * w;
+          store(w, big_number(b_.CreateTrunc(b_.CreateLShr(x, 32 * w), b_.getIntNTy(8 * width)), width));
+        }
       }
+      b_.CreateBr(after);
+      if (!to_narrow) {
+        b_.SetInsertPoint(absent);
+        for (uint32_t w = 0; w < f.words; ++w) store(w, b_.getInt64(vm::Classifier::kAbsent));
+        b_.CreateBr(after);
+      }
+      b_.SetInsertPoint(after);
     }
-    b_.CreateBr(after);
-    b_.SetInsertPoint(absent);
-    for (uint32_t w = 0; w < f.words; ++w) store(w, b_.getInt64(vm::Classifier::kAbsent));
-    b_.CreateBr(after);
-    b_.SetInsertPoint(after);
+    return keys;
+  };
+  llvm::BasicBlock* narrow_keys = narrow ? block("classify.narrow") : nullptr;
+  llvm::BasicBlock* looked_up = block("classify.hit");
+  std::vector<std::pair<llvm::Value*, llvm::BasicBlock*>> hits;
+  llvm::Value* wide_keys = load_keys(wide.fields, wide.words, narrow_keys);
+  hits.emplace_back(b_.CreateCall(abi_.classify, {ptr_const(classifier.get()), wide_keys}), b_.GetInsertBlock());
+  b_.CreateBr(looked_up);
+  if (narrow) {
+    b_.SetInsertPoint(narrow_keys);
+    llvm::Value* keys = load_keys(run.fields, run.words, nullptr);
+    hits.emplace_back(b_.CreateCall(abi_.classify, {ptr_const(narrow.get()), keys}), b_.GetInsertBlock());
+    b_.CreateBr(looked_up);
+    classifiers_.push_back(std::move(narrow));
   }
-  llvm::Value* hit = b_.CreateCall(abi_.classify, {ptr_const(classifier.get()), keys});
+  b_.SetInsertPoint(looked_up);
+  llvm::PHINode* hit = b_.CreatePHI(b_.getInt32Ty(), static_cast<unsigned>(hits.size()));
+  for (auto& [v, from] : hits) hit->addIncoming(v, from);
   llvm::BasicBlock* matched = block("classified");
   b_.CreateCondBr(b_.CreateICmpSGE(hit, b_.getInt32(0)), matched, next);
   b_.SetInsertPoint(matched);
