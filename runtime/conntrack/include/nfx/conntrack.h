@@ -1,0 +1,160 @@
+// Connection tracking as nf_conntrack does it: tuples and their inverses,
+// per-protocol trackers, a bounded table of entries confirmed only when a
+// packet leaves the last hook, expiry with the kernel's default timeouts,
+// and the entries printed as `conntrack -L` prints them.
+//
+// A packet's life: in() at the conntrack hook (prerouting or output,
+// priority -200) finds the packet's entry or makes an unconfirmed one and
+// runs its protocol's tracker, giving the packet's Info (ct state); the
+// rules run; confirm() at the last hook (input or postrouting) inserts an
+// unconfirmed entry into the table, drop() forgets it. So a first packet
+// that is dropped leaves no state.
+#pragma once
+
+#include <nfx/packet.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace nfx::conntrack {
+
+// IPS_* status bits (linux/netfilter/nf_conntrack_common.h).
+enum Status : uint32_t {
+  kExpected = 1u << 0,
+  kSeenReply = 1u << 1,
+  kAssured = 1u << 2,
+  kConfirmed = 1u << 3,
+  kSrcNat = 1u << 4,
+  kDstNat = 1u << 5,
+  kSeqAdjust = 1u << 6,
+  kSrcNatDone = 1u << 7,
+  kDstNatDone = 1u << 8,
+  kDying = 1u << 9,
+  kFixedTimeout = 1u << 10,
+  kTemplate = 1u << 11,
+  kHelper = 1u << 13,
+  kOffload = 1u << 14,
+};
+
+// What a packet is to its connection (enum ip_conntrack_info); None: the
+// packet has no entry (not IP, a tracker refused it: ct state invalid).
+enum class Info : uint8_t {
+  Established = 0,
+  Related = 1,
+  New = 2,
+  EstablishedReply = 3,
+  RelatedReply = 4,
+  Untracked = 7,
+  None = 255,
+};
+
+// `ct state` bits as nft matches them (NF_CT_STATE_*_BIT).
+inline constexpr uint32_t kStateInvalid = 1, kStateEstablished = 2, kStateRelated = 4, kStateNew = 8,
+                          kStateUntracked = 64;
+uint32_t state_bits(Info info);
+
+enum class Dir : uint8_t { Original = 0, Reply = 1 };
+
+inline constexpr uint8_t kNfprotoIpv4 = 2, kNfprotoIpv6 = 10;
+
+// nf_conntrack_tuple: addresses, protocols and the per-protocol part.
+struct Tuple {
+  std::array<uint8_t, 16> src{}, dst{};  // IPv4: the first 4 bytes, the rest 0
+  // TCP, UDP, UDP-Lite, SCTP, DCCP: the ports. ICMP/ICMPv6: sport is the echo
+  // id, dport the type (high byte) and code (low byte). GRE: the keys.
+  uint16_t sport = 0, dport = 0;
+  uint8_t l3 = 0;  // kNfprotoIpv4 or kNfprotoIpv6
+  uint8_t l4 = 0;  // IP protocol number
+  bool operator==(const Tuple&) const = default;
+
+  uint8_t icmp_type() const { return static_cast<uint8_t>(dport >> 8); }
+  uint8_t icmp_code() const { return static_cast<uint8_t>(dport); }
+};
+
+// The tuple of a packet (nf_ct_get_tuple): nullopt when its headers are
+// too short for the protocol's part. `th_off` is the transport header.
+std::optional<Tuple> packet_tuple(std::span<const uint8_t> frame, const packet::PacketLayout& layout);
+
+// The tuple of the reply direction (nf_ct_invert_tuple): nullopt for an
+// ICMP/ICMPv6 type without an answer type.
+std::optional<Tuple> invert(const Tuple& t);
+
+// The kernel's default timeouts, in seconds (the nf_conntrack_*_timeout
+// sysctls of a fresh namespace).
+struct Timeouts {
+  uint32_t generic = 600;
+  uint32_t udp_unreplied = 30, udp_stream = 120;
+  uint32_t icmp = 30, icmpv6 = 30;
+  uint32_t gre_unreplied = 30, gre_stream = 180;
+};
+
+struct Config {
+  size_t max_entries = 262144;  // nf_conntrack_max
+  Timeouts timeouts;
+  bool checksum = true;  // nf_conntrack_checksum: verify at prerouting
+};
+
+// Where the packet is when it is tracked.
+enum class TrackHook : uint8_t { Prerouting, Output };
+
+// One connection (struct nf_conn).
+struct Entry {
+  std::array<Tuple, 2> tuple;  // by Dir
+  uint16_t zone = 0;
+  uint32_t status = 0;
+  uint32_t mark = 0;
+  uint64_t expires_ns = 0;  // absolute, on the table's clock
+  // Per-protocol state: UDP's time after which a replied flow is a stream.
+  uint64_t stream_after_ns = 0;
+  uint64_t id = 0;  // creation order, for listings
+};
+
+// What in() found for a packet.
+struct Tracked {
+  std::shared_ptr<Entry> entry;  // null: Info is None or Untracked
+  Info info = Info::None;
+  Dir dir = Dir::Original;
+  bool drop = false;  // the table is full and nothing could be evicted (NF_DROP)
+  std::string why;  // when Info::None: why the tracker refused it (for logs and tests)
+};
+
+class Table {
+ public:
+  explicit Table(Config config = {});
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // nf_conntrack_in for an IPv4 or IPv6 packet at `hook` at time `now_ns`.
+  Tracked in(std::span<const uint8_t> frame, const packet::PacketLayout& layout, TrackHook hook, uint16_t zone,
+             uint64_t now_ns);
+  // __nf_conntrack_confirm: an unconfirmed entry joins the table (false: a
+  // clash with an entry confirmed meanwhile, or the table is full and no
+  // unreplied entry could be dropped: the packet is to be dropped).
+  bool confirm(const Tracked& t, uint64_t now_ns);
+
+  // Expired entries removed (the kernel's gc worker); returns how many.
+  size_t collect(uint64_t now_ns);
+  void flush();
+
+  size_t size() const;
+  const Config& config() const;
+  // Confirmed entries, oldest first.
+  std::vector<std::shared_ptr<const Entry>> entries() const;
+  std::shared_ptr<Entry> find(const Tuple& t, uint16_t zone, Dir* dir = nullptr) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One entry as `conntrack -L` prints it (without the trailing newline), its
+// timeout counted down from `now_ns`.
+std::string format_entry(const Entry& e, uint64_t now_ns);
+
+}  // namespace nfx::conntrack

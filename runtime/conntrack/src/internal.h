@@ -1,0 +1,52 @@
+// What the conntrack sources share and the public header does not show.
+#pragma once
+
+#include <nfx/conntrack.h>
+
+namespace nfx::conntrack {
+
+inline constexpr uint8_t kIpprotoIcmp = 1, kIpprotoTcp = 6, kIpprotoUdp = 17, kIpprotoDccp = 33, kIpprotoGre = 47,
+                         kIpprotoIcmpv6 = 58, kIpprotoSctp = 132, kIpprotoUdplite = 136;
+
+inline constexpr uint64_t kSecond = 1'000'000'000;
+
+// A tuple from headers at known offsets (`nh` the network header, `th` the
+// transport one), as nf_ct_get_tuple reads them; also for the packet an
+// ICMP error carries.
+std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_t th, uint8_t l3, uint8_t l4);
+
+// The context a tracker sees.
+struct TrackContext {
+  std::span<const uint8_t> pkt;  // bounded by the layout's end
+  const packet::PacketLayout& layout;
+  TrackHook hook;
+  const Config& config;
+  uint64_t now_ns;
+};
+
+// A tracker's answer for a packet: accept it with the entry's new timeout,
+// or refuse it (the packet gets no entry: ct state invalid).
+struct Verdict {
+  bool ok = false;
+  std::string why;
+};
+
+// Per-protocol trackers, each in its own file. error() checks a packet
+// before lookup (lengths, checksums); is_new() whether a packet without an
+// entry may create one; packet() updates the entry and its timeout.
+namespace udp {
+Verdict error(const TrackContext& c);
+void packet(const TrackContext& c, Entry& e, Dir dir, bool created);
+}  // namespace udp
+namespace icmp {
+Verdict error(const TrackContext& c);
+bool is_error(uint8_t l4, uint8_t type);
+bool untracked(uint8_t l4, uint8_t type);  // ICMPv6 neighbour discovery and MLD
+Verdict is_new(const Tuple& t);
+void packet(const TrackContext& c, Entry& e, Dir dir);
+}  // namespace icmp
+namespace generic {
+void packet(const TrackContext& c, Entry& e, Dir dir);
+}  // namespace generic
+
+}  // namespace nfx::conntrack

@@ -1,0 +1,306 @@
+// The table and nf_conntrack_in's flow: a packet's tuple, its protocol's
+// checks, the lookup in both directions (ESTABLISHED, NEW until a reply,
+// RELATED for an ICMP error about a known connection), creation of an
+// unconfirmed entry, and confirmation at the last hook. A full table drops
+// an unreplied entry to make room (early_drop) or the new packet.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+#include "internal.h"
+
+namespace nfx::conntrack {
+
+uint32_t state_bits(Info info) {
+  switch (info) {
+    case Info::Established:
+    case Info::EstablishedReply: return kStateEstablished;
+    case Info::Related:
+    case Info::RelatedReply: return kStateRelated;
+    case Info::New: return kStateNew;
+    case Info::Untracked: return kStateUntracked;
+    case Info::None: break;
+  }
+  return kStateInvalid;
+}
+
+namespace {
+
+struct Key {
+  Tuple tuple;
+  uint16_t zone;
+  bool operator==(const Key&) const = default;
+};
+
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    // FNV-1a over the fields; the table is private, so no secret is needed
+    // for correctness (a flood-resistant seed comes with the compact table).
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&](const void* p, size_t n) {
+      const auto* b = static_cast<const uint8_t*>(p);
+      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    mix(k.tuple.src.data(), 16);
+    mix(k.tuple.dst.data(), 16);
+    mix(&k.tuple.sport, 2);
+    mix(&k.tuple.dport, 2);
+    mix(&k.tuple.l3, 1);
+    mix(&k.tuple.l4, 1);
+    mix(&k.zone, 2);
+    return static_cast<size_t>(h);
+  }
+};
+
+// The tuple of the packet an ICMP/ICMPv6 error carries (nf_ct_get_tuplepr on
+// the inner header): nullopt when it is cut short or a non-first fragment.
+std::optional<Tuple> inner_tuple(std::span<const uint8_t> pkt, uint32_t inner, uint8_t l3) {
+  if (l3 == kNfprotoIpv4) {
+    if (pkt.size() < size_t{inner} + 20) return std::nullopt;
+    const uint32_t ihl = (pkt[inner] & 0x0f) * 4u;
+    if (ihl < 20) return std::nullopt;
+    if (((pkt[inner + 6] & 0x1f) << 8 | pkt[inner + 7]) != 0) return std::nullopt;  // not the first fragment
+    return tuple_at(pkt, inner, inner + ihl, l3, pkt[inner + 9]);
+  }
+  if (pkt.size() < size_t{inner} + 40) return std::nullopt;
+  // ipv6_skip_exthdr over the inner chain
+  uint8_t next = pkt[inner + 6];
+  uint32_t at = inner + 40;
+  for (;;) {
+    if (next != 0 && next != 43 && next != 44 && next != 60 && next != 51) break;
+    if (pkt.size() < size_t{at} + 8) return std::nullopt;
+    uint32_t len;
+    if (next == 44) {
+      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return std::nullopt;  // not the first fragment
+      len = 8;
+    } else if (next == 51) {
+      len = (pkt[at + 1] + 2u) * 4u;
+    } else {
+      len = (pkt[at + 1] + 1u) * 8u;
+    }
+    next = pkt[at];
+    at += len;
+  }
+  return tuple_at(pkt, inner, at, l3, next);
+}
+
+}  // namespace
+
+struct Table::Impl {
+  Config config;
+  std::unordered_map<Key, std::pair<std::shared_ptr<Entry>, Dir>, KeyHash> index;
+  std::deque<std::weak_ptr<Entry>> order;  // confirmed entries, oldest first (early drop, listings)
+  uint64_t next_id = 1;
+
+  std::shared_ptr<Entry> lookup(const Tuple& t, uint16_t zone, uint64_t now, Dir* dir) {
+    auto it = index.find({t, zone});
+    if (it == index.end()) return nullptr;
+    std::shared_ptr<Entry> e = it->second.first;
+    if (e->expires_ns <= now) {  // expired: gone, as the kernel reaps it on lookup
+      remove(*e);
+      return nullptr;
+    }
+    if (dir) *dir = it->second.second;
+    return e;
+  }
+
+  void remove(Entry& e) {
+    e.status |= kDying;
+    index.erase({e.tuple[0], e.zone});
+    index.erase({e.tuple[1], e.zone});
+  }
+
+  // early_drop: an entry not ASSURED (or an expired one) makes room.
+  bool early_drop(uint64_t now) {
+    for (auto it = order.begin(); it != order.end();) {
+      std::shared_ptr<Entry> e = it->lock();
+      if (!e || (e->status & kDying)) {
+        it = order.erase(it);
+        continue;
+      }
+      if (e->expires_ns <= now || !(e->status & kAssured)) {
+        remove(*e);
+        order.erase(it);
+        return true;
+      }
+      ++it;
+    }
+    return false;
+  }
+
+  size_t confirmed() const { return index.size() / 2; }
+};
+
+Table::Table(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = config; }
+Table::~Table() = default;
+
+Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& layout, TrackHook hook, uint16_t zone,
+                  uint64_t now_ns) {
+  Impl& m = *impl_;
+  Tracked out;
+  const bool ip = layout.protocol == packet::kEthPIp || layout.protocol == packet::kEthPIpv6;
+  if (!ip || !layout.l4_valid) {
+    out.why = "not an IP packet with a transport header";
+    return out;
+  }
+  if (layout.fragment) {
+    out.why = "fragments are not reassembled before tracking yet";
+    return out;
+  }
+  const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
+  const TrackContext c{pkt, layout, hook, m.config, now_ns};
+  const uint8_t l4 = layout.l4proto;
+  switch (l4) {
+    case kIpprotoTcp: out.why = "TCP is not tracked yet"; return out;
+    case kIpprotoSctp: out.why = "SCTP is not tracked yet"; return out;
+    case kIpprotoDccp: out.why = "DCCP is not tracked yet"; return out;
+    default: break;
+  }
+
+  Verdict checked{true, {}};
+  if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) checked = udp::error(c);
+  else if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) checked = icmp::error(c);
+  if (!checked.ok) {
+    out.why = checked.why;
+    return out;
+  }
+  std::optional<Tuple> tuple = packet_tuple(frame, layout);
+  if (!tuple) {
+    out.why = "headers too short for the tuple";
+    return out;
+  }
+
+  if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) {
+    const uint8_t type = tuple->icmp_type();
+    if (icmp::untracked(l4, type)) {
+      out.info = Info::Untracked;
+      return out;
+    }
+    if (icmp::is_error(l4, type)) {
+      // nf_conntrack_inet_error: the connection of the packet the error carries
+      std::optional<Tuple> carried = inner_tuple(pkt, layout.th_off + 8, tuple->l3);
+      std::optional<Tuple> inverse = carried ? invert(*carried) : std::nullopt;
+      if (!inverse) {
+        out.why = "icmp error: the carried packet has no tuple";
+        return out;
+      }
+      Dir dir = Dir::Original;
+      std::shared_ptr<Entry> e = m.lookup(*inverse, zone, now_ns, &dir);
+      if (!e) {
+        out.why = "icmp error for no known connection";
+        return out;
+      }
+      // the error must go to the address the connection sent from
+      if (e->tuple[static_cast<size_t>(dir)].dst != tuple->dst) {
+        out.why = "icmp error: outer destination is not the inner source";
+        return out;
+      }
+      out.entry = e;
+      out.dir = dir;
+      out.info = dir == Dir::Reply ? Info::RelatedReply : Info::Related;
+      return out;
+    }
+  }
+
+  Dir dir = Dir::Original;
+  std::shared_ptr<Entry> e = m.lookup(*tuple, zone, now_ns, &dir);
+  const bool created = !e;
+  if (created) {
+    if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) {
+      Verdict v = icmp::is_new(*tuple);
+      if (!v.ok) {
+        out.why = v.why;
+        return out;
+      }
+    }
+    std::optional<Tuple> reply = invert(*tuple);
+    if (!reply) {
+      out.why = "no reply tuple";
+      return out;
+    }
+    if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) {
+      out.drop = true;
+      out.why = "table full, dropping packet";
+      return out;
+    }
+    e = std::make_shared<Entry>();
+    e->tuple = {*tuple, *reply};
+    e->zone = zone;
+  }
+
+  if (dir == Dir::Reply) out.info = Info::EstablishedReply;
+  else if (e->status & kSeenReply) out.info = Info::Established;
+  else if (e->status & kExpected) out.info = Info::Related;
+  else out.info = Info::New;
+
+  if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) udp::packet(c, *e, dir, created);
+  else if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) icmp::packet(c, *e, dir);
+  else generic::packet(c, *e, dir);
+  if (dir == Dir::Reply) e->status |= kSeenReply;
+
+  out.entry = std::move(e);
+  out.dir = dir;
+  return out;
+}
+
+bool Table::confirm(const Tracked& t, uint64_t now_ns) {
+  Impl& m = *impl_;
+  if (!t.entry || (t.entry->status & kConfirmed)) return true;
+  Entry& e = *t.entry;
+  if (e.status & kDying) return false;
+  // a clash: the same connection confirmed by another packet meanwhile
+  if (m.lookup(e.tuple[0], e.zone, now_ns, nullptr) || m.lookup(e.tuple[1], e.zone, now_ns, nullptr)) return false;
+  if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) return false;
+  e.status |= kConfirmed;
+  e.id = m.next_id++;
+  m.index[{e.tuple[0], e.zone}] = {t.entry, Dir::Original};
+  m.index[{e.tuple[1], e.zone}] = {t.entry, Dir::Reply};
+  m.order.push_back(t.entry);
+  return true;
+}
+
+size_t Table::collect(uint64_t now_ns) {
+  Impl& m = *impl_;
+  size_t removed = 0;
+  for (auto it = m.order.begin(); it != m.order.end();) {
+    std::shared_ptr<Entry> e = it->lock();
+    if (e && !(e->status & kDying) && e->expires_ns > now_ns) {
+      ++it;
+      continue;
+    }
+    if (e && !(e->status & kDying)) {
+      m.remove(*e);
+      ++removed;
+    }
+    it = m.order.erase(it);
+  }
+  return removed;
+}
+
+void Table::flush() {
+  for (auto& [key, value] : impl_->index) value.first->status |= kDying;
+  impl_->index.clear();
+  impl_->order.clear();
+}
+
+size_t Table::size() const { return impl_->confirmed(); }
+const Config& Table::config() const { return impl_->config; }
+
+std::vector<std::shared_ptr<const Entry>> Table::entries() const {
+  std::vector<std::shared_ptr<const Entry>> out;
+  for (const auto& w : impl_->order)
+    if (auto e = w.lock(); e && !(e->status & kDying)) out.push_back(e);
+  return out;
+}
+
+std::shared_ptr<Entry> Table::find(const Tuple& t, uint16_t zone, Dir* dir) const {
+  auto it = impl_->index.find({t, zone});
+  if (it == impl_->index.end()) return nullptr;
+  if (dir) *dir = it->second.second;
+  return it->second.first;
+}
+
+}  // namespace nfx::conntrack
