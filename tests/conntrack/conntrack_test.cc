@@ -308,9 +308,9 @@ TEST(Conntrack, TwoFirstPacketsOfOneFlowClashAtConfirmation) {
 TEST(Conntrack, WhatIsNotTrackedYetSaysSo) {
   Table table;
   Driver r{table, {}};
-  Tracked t = r.in(ethernet(0x0800, ipv4(ip4(kTcp, kClient, kServer), tcp(40000, 80))), 0);
+  Tracked t = r.in(ethernet(0x0800, ipv4(ip4(kSctp, kClient, kServer), sctp(40000, 80, {{1, Bytes(16, 0)}}))), 0);
   EXPECT_EQ(t.info, Info::None);
-  EXPECT_EQ(t.why, "TCP is not tracked yet");
+  EXPECT_EQ(t.why, "SCTP is not tracked yet");
   Ip4 frag = ip4(kUdp, kClient, kServer);
   frag.frag = 0x2000;  // more fragments
   Tracked f = r.in(ethernet(0x0800, ipv4(frag, udp(1, 2, Bytes(16, 0)))), 0);

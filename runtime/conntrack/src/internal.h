@@ -45,6 +45,22 @@ bool untracked(uint8_t l4, uint8_t type);  // ICMPv6 neighbour discovery and MLD
 Verdict is_new(const Tuple& t);
 void packet(const TrackContext& c, Entry& e, Dir dir);
 }  // namespace icmp
+// What the TCP tracker makes of a segment: accept it (the entry updated),
+// let it pass without touching the entry (Ignore), refuse it (Invalid),
+// kill the entry and track the packet anew (Repeat: a SYN reopening a
+// closed connection), or accept it and kill the entry (a RST as the only
+// answer).
+enum class Action { Accept, Ignore, Invalid, Repeat, Kill };
+struct Result {
+  Action action;
+  std::string why;
+};
+namespace tcp {
+Verdict error(const TrackContext& c);
+Verdict start(const TrackContext& c, Entry& e);  // tcp_new: a new entry's state
+Result packet(const TrackContext& c, Entry& e, Dir dir);
+std::string fmt_bytes_over(uint32_t n);
+}  // namespace tcp
 namespace generic {
 void packet(const TrackContext& c, Entry& e, Dir dir);
 }  // namespace generic

@@ -154,14 +154,14 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
   const TrackContext c{pkt, layout, hook, m.config, now_ns};
   const uint8_t l4 = layout.l4proto;
   switch (l4) {
-    case kIpprotoTcp: out.why = "TCP is not tracked yet"; return out;
     case kIpprotoSctp: out.why = "SCTP is not tracked yet"; return out;
     case kIpprotoDccp: out.why = "DCCP is not tracked yet"; return out;
     default: break;
   }
 
   Verdict checked{true, {}};
-  if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) checked = udp::error(c);
+  if (l4 == kIpprotoTcp) checked = tcp::error(c);
+  else if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) checked = udp::error(c);
   else if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) checked = icmp::error(c);
   if (!checked.ok) {
     out.why = checked.why;
@@ -205,44 +205,79 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
     }
   }
 
-  Dir dir = Dir::Original;
-  std::shared_ptr<Entry> e = m.lookup(*tuple, zone, now_ns, &dir);
-  const bool created = !e;
-  if (created) {
-    if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) {
-      Verdict v = icmp::is_new(*tuple);
-      if (!v.ok) {
-        out.why = v.why;
+  // Twice at most: a TCP SYN reopening a closed connection kills it and is
+  // tracked again (NF_REPEAT).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Dir dir = Dir::Original;
+    std::shared_ptr<Entry> e = m.lookup(*tuple, zone, now_ns, &dir);
+    const bool created = !e;
+    if (created) {
+      if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) {
+        Verdict v = icmp::is_new(*tuple);
+        if (!v.ok) {
+          out.why = v.why;
+          return out;
+        }
+      }
+      std::optional<Tuple> reply = invert(*tuple);
+      if (!reply) {
+        out.why = "no reply tuple";
         return out;
       }
+      if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) {
+        out.drop = true;
+        out.why = "table full, dropping packet";
+        return out;
+      }
+      e = std::make_shared<Entry>();
+      e->tuple = {*tuple, *reply};
+      e->zone = zone;
+      if (l4 == kIpprotoTcp) {
+        Verdict v = tcp::start(c, *e);
+        if (!v.ok) {
+          out.why = v.why;
+          return out;
+        }
+      }
     }
-    std::optional<Tuple> reply = invert(*tuple);
-    if (!reply) {
-      out.why = "no reply tuple";
-      return out;
+
+    Info info;
+    if (dir == Dir::Reply) info = Info::EstablishedReply;
+    else if (e->status & kSeenReply) info = Info::Established;
+    else if (e->status & kExpected) info = Info::Related;
+    else info = Info::New;
+
+    bool kill = false;
+    if (l4 == kIpprotoTcp) {
+      Result r = tcp::packet(c, *e, dir);
+      switch (r.action) {
+        case Action::Invalid: out.why = r.why; return out;
+        case Action::Repeat:
+          if (!created) m.remove(*e);
+          continue;
+        case Action::Kill: kill = true; break;
+        case Action::Ignore: out.why = r.why; break;
+        case Action::Accept: break;
+      }
+    } else if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) {
+      udp::packet(c, *e, dir, created);
+    } else if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) {
+      icmp::packet(c, *e, dir);
+    } else {
+      generic::packet(c, *e, dir);
     }
-    if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) {
-      out.drop = true;
-      out.why = "table full, dropping packet";
-      return out;
+    if (dir == Dir::Reply) e->status |= kSeenReply;
+    if (kill) {
+      // nf_ct_kill: the packet keeps its entry, the table loses it
+      if (e->status & kConfirmed) m.remove(*e);
+      else e->status |= kDying;
     }
-    e = std::make_shared<Entry>();
-    e->tuple = {*tuple, *reply};
-    e->zone = zone;
+    out.entry = std::move(e);
+    out.info = info;
+    out.dir = dir;
+    return out;
   }
-
-  if (dir == Dir::Reply) out.info = Info::EstablishedReply;
-  else if (e->status & kSeenReply) out.info = Info::Established;
-  else if (e->status & kExpected) out.info = Info::Related;
-  else out.info = Info::New;
-
-  if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) udp::packet(c, *e, dir, created);
-  else if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) icmp::packet(c, *e, dir);
-  else generic::packet(c, *e, dir);
-  if (dir == Dir::Reply) e->status |= kSeenReply;
-
-  out.entry = std::move(e);
-  out.dir = dir;
+  out.why = "connection reopened twice";
   return out;
 }
 
@@ -250,7 +285,7 @@ bool Table::confirm(const Tracked& t, uint64_t now_ns) {
   Impl& m = *impl_;
   if (!t.entry || (t.entry->status & kConfirmed)) return true;
   Entry& e = *t.entry;
-  if (e.status & kDying) return false;
+  if (e.status & kDying) return true;  // killed on its way (a RST answering it): passes, is not kept
   // a clash: the same connection confirmed by another packet meanwhile
   if (m.lookup(e.tuple[0], e.zone, now_ns, nullptr) || m.lookup(e.tuple[1], e.zone, now_ns, nullptr)) return false;
   if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) return false;

@@ -84,6 +84,21 @@ std::optional<Tuple> packet_tuple(std::span<const uint8_t> frame, const packet::
 // ICMP/ICMPv6 type without an answer type.
 std::optional<Tuple> invert(const Tuple& t);
 
+// TCP connection states (enum tcp_conntrack), as conntrack -L names them.
+enum class TcpState : uint8_t {
+  None,
+  SynSent,
+  SynRecv,
+  Established,
+  FinWait,
+  CloseWait,
+  LastAck,
+  TimeWait,
+  Close,
+  SynSent2,
+};
+const char* tcp_state_name(TcpState s);
+
 // The kernel's default timeouts, in seconds (the nf_conntrack_*_timeout
 // sysctls of a fresh namespace).
 struct Timeouts {
@@ -91,12 +106,36 @@ struct Timeouts {
   uint32_t udp_unreplied = 30, udp_stream = 120;
   uint32_t icmp = 30, icmpv6 = 30;
   uint32_t gre_unreplied = 30, gre_stream = 180;
+  // By TcpState (None unused), then the retransmission and unacknowledged
+  // data timeouts.
+  std::array<uint32_t, 10> tcp = {120, 120, 60, 432000, 120, 60, 30, 120, 10, 120};
+  uint32_t tcp_max_retrans = 300, tcp_unacknowledged = 300;
 };
 
 struct Config {
   size_t max_entries = 262144;  // nf_conntrack_max
   Timeouts timeouts;
-  bool checksum = true;  // nf_conntrack_checksum: verify at prerouting
+  bool checksum = true;         // nf_conntrack_checksum: verify at prerouting
+  bool tcp_loose = true;        // nf_conntrack_tcp_loose: pick up established connections
+  bool tcp_be_liberal = false;  // nf_conntrack_tcp_be_liberal: only out-of-window RSTs are invalid
+  uint32_t tcp_max_retrans = 3; // nf_conntrack_tcp_max_retrans
+};
+
+// What the TCP tracker keeps per direction (struct ip_ct_tcp_state): the
+// highest sequence end sent, the highest end the peer's window allows, the
+// largest window, the highest ack sent, the window scale, flags.
+struct TcpSide {
+  uint32_t end = 0, maxend = 0, maxwin = 0, maxack = 0;
+  uint8_t scale = 0, flags = 0;
+};
+
+// The TCP tracker's state of a connection (struct ip_ct_tcp).
+struct TcpTrack {
+  std::array<TcpSide, 2> seen;  // by Dir
+  TcpState state = TcpState::None;
+  uint8_t last_dir = 0, last_index = 0, last_wscale = 0, last_flags = 0, retrans = 0;
+  uint16_t last_win = 0;
+  uint32_t last_seq = 0, last_ack = 0, last_end = 0;
 };
 
 // Where the packet is when it is tracked.
@@ -109,8 +148,10 @@ struct Entry {
   uint32_t status = 0;
   uint32_t mark = 0;
   uint64_t expires_ns = 0;  // absolute, on the table's clock
-  // Per-protocol state: UDP's time after which a replied flow is a stream.
+  // Per-protocol state: UDP's time after which a replied flow is a stream,
+  // TCP's states and windows.
   uint64_t stream_after_ns = 0;
+  TcpTrack tcp;
   uint64_t id = 0;  // creation order, for listings
 };
 
