@@ -60,6 +60,12 @@ NONDETERMINISTIC = [
     (re.compile(r"\bsymhash\b"), "symhash (the kernel's boot-time key)"),
     (re.compile(r"\bcpu\b"), "the CPU number"),
 ]
+# Lines that read or change connections run through nfx's conntrack only
+# against the JIT here; against the kernel they are left out, with this
+# reason, until nfx's tracking matches it on random frames (it has no SCTP
+# tracker yet, and differs on some fragment and UDP-Lite edge cases).
+# conntrack_kernel_difftest compares the tracking itself on real flows.
+CONNTRACK = re.compile(r"\bct\b|\bnotrack\b")
 VERDICT = re.compile(r"\s+(accept|drop|continue|return|(jump|goto)\s+\S+)\s*$")
 
 
@@ -109,6 +115,10 @@ def corpus_rules(corpus):
                 continue
             if "@" in rule.replace("@nh", "").replace("@th", "").replace("@ll", "").replace("@ih", ""):
                 skipped["names the file's own sets, maps or objects"] += 1
+                continue
+            if CONNTRACK.search(rule):
+                skipped["uses connection tracking (compared with the kernel by conntrack_kernel_difftest, "
+                        "not on random frames yet)"] += 1
                 continue
             out.append((os.path.relpath(path, corpus), family, with_counter(rule)))
     return out, skipped

@@ -79,6 +79,13 @@ json harness_commands(const json& listing, Path path) {
     cmds.push_back(add("rule", rule("inet", kHarnessTable, "pre", {match("ip", "saddr", kMarkerIp), {{"notrack", nullptr}}})));
     cmds.push_back(add("chain", base_chain("out", "output", -1000)));
     cmds.push_back(add("rule", rule("inet", kHarnessTable, "out", {match("ip", "daddr", kMarkerIp), {{"notrack", nullptr}}})));
+    // What the kernel's own stack sends (resets for closed ports, echo
+    // replies, ICMP errors) is left out of connection tracking: nfx does not
+    // play the host's stack, and such packets would change the state of the
+    // connections the test frames make. Rejects' replies keep the
+    // connection of the packet they answer (nf_ct_attach), so notrack does
+    // not touch them.
+    cmds.push_back(add("rule", rule("inet", kHarnessTable, "out", {{{"notrack", nullptr}}})));
     if (path == Path::Input) {
       cmds.push_back(add("chain", base_chain("in", "input", INT_MAX)));
       cmds.push_back(add("rule", rule("inet", kHarnessTable, "in",

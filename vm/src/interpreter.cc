@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <sstream>
 
 #include "state.h"
@@ -200,6 +201,11 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
           // another thread (counter_cell) may read the map meanwhile.
           else if ((s.kind == ir::StmtKind::Limit || s.kind == ir::StmtKind::Quota) && s.obj < 0) st.stmts[&s];
   }
+  for (const ir::Table& t : st.prog.tables)
+    if (table_uses_ct(t)) {
+      st.track_ipv4 |= t.family == ir::Family::Ip || t.family == ir::Family::Inet;
+      st.track_ipv6 |= t.family == ir::Family::Ip6 || t.family == ir::Family::Inet;
+    }
   index_hooks(st);
   return vm;
 }
@@ -287,5 +293,16 @@ std::vector<Interpreter::CounterValue> Interpreter::rule_counters(size_t table, 
 }
 
 const ir::Program& Interpreter::program() const { return state_->prog; }
+
+conntrack::Table& Interpreter::conntrack() { return *state_->conntrack; }
+
+bool Interpreter::tracks(ir::Family family) const {
+  return family == ir::Family::Ip ? state_->track_ipv4 : family == ir::Family::Ip6 ? state_->track_ipv6 : false;
+}
+
+void Interpreter::share_conntrack(std::shared_ptr<conntrack::Table> table) {
+  if (!table) throw std::invalid_argument("share_conntrack: no table");
+  state_->conntrack = std::move(table);
+}
 
 }  // namespace nfx::vm

@@ -80,6 +80,8 @@ struct Interpreter::State {
   std::vector<std::unique_ptr<NativeCode>> native_code;
   std::vector<std::unique_ptr<NativeTable>> native_tables;
   bool use_native = true;
+  std::shared_ptr<conntrack::Table> conntrack = std::make_shared<conntrack::Table>();
+  bool track_ipv4 = false, track_ipv6 = false;  // some ip/inet (ip6/inet) table uses ct
 };
 
 // One packet in one table.
@@ -125,7 +127,15 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
 // the decision's replies; the verdict is drop.
 void exec_reject(const ir::Stmt& s, Exec& x);
 
+// ct.cc: ct expressions, ct set and notrack on the packet's connection.
+bool eval_ct(const ir::Value& v, Exec& x, Bytes& out);
+bool exec_ct_set(const ir::Stmt& s, Exec& x);
+void exec_notrack(Exec& x);
+const char* ct_key_unsupported(uint32_t key);  // nullptr: eval_ct reads it
+
 // validate.cc: why the interpreter cannot run something ("" if it can).
 std::string check_program(const ir::Program& p, const KernelFeatures& features);
+// Whether a table's rules read or change connections (nf_ct_netns_get).
+bool table_uses_ct(const ir::Table& t);
 
 }  // namespace nfx::vm

@@ -168,6 +168,8 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
     case ir::StmtKind::PayloadSet: return payload_set(s, x);
     case ir::StmtKind::SetUpdate: return set_update(s, x);
     case ir::StmtKind::Last: return true;  // records the time of last use; nothing a packet sees
+    case ir::StmtKind::CtSet: return exec_ct_set(s, x);
+    case ir::StmtKind::Notrack: exec_notrack(x); return true;
     case ir::StmtKind::Reject:
       exec_reject(s, x);
       v = ir::Verdict{};

@@ -32,7 +32,9 @@ const char* meta_supported(uint32_t key) {
 
 std::string check_value(const ir::Value& v) {
   switch (v.kind) {
-    case ir::ValueKind::Ct: return "ct expressions (connection tracking is not part of nfx eval yet)";
+    case ir::ValueKind::Ct:
+      if (const char* what = ct_key_unsupported(v.key)) return what;
+      break;
     case ir::ValueKind::Rt: return "rt expressions";
     case ir::ValueKind::Fib: return "fib lookups";
     case ir::ValueKind::Socket: return "socket expressions";
@@ -69,14 +71,16 @@ std::string check_stmt(const ir::Stmt& s) {
         if (std::string why = check_stmt(i); !why.empty()) return why;
       return {};
     }
-    case ir::StmtKind::CtSet: return "ct set (connection tracking is not part of nfx eval yet)";
+    case ir::StmtKind::CtSet:
+      if (s.key != 3) return "setting this ct key (only ct mark can be set yet)";
+      return check_value(*s.value);
     case ir::StmtKind::Nat: return "nat (it needs connection tracking, not part of nfx eval yet)";
     case ir::StmtKind::Reject:
       if (s.reject_type > 2) return fmt::format("reject type {} (the kernel refuses it: Invalid argument)", s.reject_type);
       if (s.reject_type == 2 && s.reject_code > 3)
         return fmt::format("reject with icmpx code {} (the kernel refuses it: Invalid argument)", s.reject_code);
       return {};  // where: check_reject_hooks
-    case ir::StmtKind::Notrack: return "notrack (connection tracking is not part of nfx eval yet)";
+    case ir::StmtKind::Notrack: return {};
     case ir::StmtKind::ObjRef: return s.name;
     case ir::StmtKind::Dup: return "dup";
     case ir::StmtKind::Fwd: return "fwd";
@@ -185,6 +189,41 @@ std::string check_reject_hooks(const ir::Table& t, const KernelFeatures& k) {
   return errors;
 }
 
+bool value_uses_ct(const ir::Value& v) {
+  if (v.kind == ir::ValueKind::Ct) return true;
+  for (const auto& a : v.args)
+    if (value_uses_ct(*a)) return true;
+  return false;
+}
+
+// Whether a statement reads or changes the packet's connection.
+bool uses_ct(const ir::Stmt& s) {
+  if (s.kind == ir::StmtKind::CtSet || s.kind == ir::StmtKind::Notrack) return true;
+  if (s.kind == ir::StmtKind::Match) return s.pred.lhs && value_uses_ct(*s.pred.lhs);
+  if (s.value && value_uses_ct(*s.value)) return true;
+  for (const auto& i : s.inner)
+    if (uses_ct(i)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool table_uses_ct(const ir::Table& t) {
+  for (const ir::Chain& c : t.chains)
+    for (const ir::Rule& r : c.rules)
+      for (const ir::Stmt& s : r.stmts)
+        if (uses_ct(s)) return true;
+  return false;
+}
+
+namespace {
+
+// The families whose packets the pipeline tracks (ip, ip6, inet); bridge
+// conntrack (nf_conntrack_bridge) is not there yet.
+bool tracked_family(ir::Family f) {
+  return f == ir::Family::Ip || f == ir::Family::Ip6 || f == ir::Family::Inet;
+}
+
 }  // namespace
 
 std::string check_program(const ir::Program& p, const KernelFeatures& features) {
@@ -196,7 +235,12 @@ std::string check_program(const ir::Program& p, const KernelFeatures& features) 
                               ir::family_name(t.family), t.name, c.name);
       for (const ir::Rule& r : c.rules)
         for (const ir::Stmt& s : r.stmts)
-          if (std::string why = check_stmt(s); !why.empty())
+          if (std::string why = check_stmt(s); why.empty() && uses_ct(s) && !tracked_family(t.family))
+            errors += fmt::format("{}: the interpreter cannot execute connection tracking in {} tables yet (rule "
+                                  "handle {} in chain {} {} {})\n",
+                                  r.source.empty() ? "<ruleset>" : r.source, ir::family_name(t.family), r.handle,
+                                  ir::family_name(t.family), t.name, c.name);
+          else if (!why.empty())
             errors += fmt::format("{}: the interpreter cannot execute {} (rule handle {} in chain {} {} {})\n",
                                   r.source.empty() ? "<ruleset>" : r.source, why, r.handle, ir::family_name(t.family),
                                   t.name, c.name);

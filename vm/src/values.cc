@@ -177,6 +177,7 @@ bool eval_value(const ir::Value& v, Exec& x, Bytes& out) {
       return packet::payload_load(x.pkt.frame.bytes(), x.pkt.layout, base_of(v.base), v.offset, v.len, out.data());
     case ValueKind::Exthdr: return eval_exthdr(v, x, out);
     case ValueKind::Meta: return eval_meta(v, x, out);
+    case ValueKind::Ct: return eval_ct(v, x, out);
     case ValueKind::Bitwise: {
       if (!eval_value(*v.args.at(0), x, out)) return false;
       out.resize(v.len, 0);

@@ -15,10 +15,16 @@ inline constexpr uint64_t kSecond = 1'000'000'000;
 // ICMP error carries.
 std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_t th, uint8_t l3, uint8_t l4);
 
+// The layout as conntrack sees the packet (ipv4_get_l4proto /
+// ipv6_skip_exthdr, which walks through AH where nft's ipv6_find_hdr stops):
+// th_off and l4proto replaced; nullopt when there is no transport header.
+std::optional<packet::PacketLayout> conntrack_view(std::span<const uint8_t> frame,
+                                                   const packet::PacketLayout& layout);
+
 // The context a tracker sees.
 struct TrackContext {
   std::span<const uint8_t> pkt;  // bounded by the layout's end
-  const packet::PacketLayout& layout;
+  const packet::PacketLayout& layout;  // conntrack's view (conntrack_view)
   TrackHook hook;
   const Config& config;
   uint64_t now_ns;

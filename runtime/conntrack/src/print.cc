@@ -36,8 +36,7 @@ std::string tuple_text(const Tuple& t) {
     case kIpprotoTcp:
     case kIpprotoUdp:
     case kIpprotoUdplite:
-    case kIpprotoSctp:
-    case kIpprotoDccp: s += fmt::format("sport={} dport={} ", t.sport, t.dport); break;
+    case kIpprotoSctp: s += fmt::format("sport={} dport={} ", t.sport, t.dport); break;
     case kIpprotoIcmp:
     case kIpprotoIcmpv6: s += fmt::format("type={} code={} id={} ", t.icmp_type(), t.icmp_code(), t.sport); break;
     case kIpprotoGre: s += fmt::format("srckey=0x{:x} dstkey=0x{:x} ", t.sport, t.dport); break;

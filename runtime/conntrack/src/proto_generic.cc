@@ -1,5 +1,5 @@
-// Protocols without a tracker of their own (nf_conntrack_proto_generic.c)
-// and GRE without the PPTP helper (nf_conntrack_proto_gre.c): one timeout,
+// Protocols without a tracker of their own (nf_conntrack_proto_generic.c;
+// DCCP too, whose tracker left the kernel with DCCP in 6.16) and GRE without the PPTP helper (nf_conntrack_proto_gre.c): one timeout,
 // for GRE a longer one and ASSURED once both directions have been seen.
 #include "internal.h"
 

@@ -16,6 +16,27 @@ bool checksum_ok(const TrackContext& c) {
                                        : packet::nf_ip6_checksum_ok(ip, dataoff, l.l4proto);
 }
 
+// udplite_error's check: nf_checksum_partial over the first `coverage`
+// bytes, called with IPPROTO_UDP, not UDP-Lite: the pseudo header carries
+// protocol 17 (IPv6, and IPv4 when the whole datagram is covered) or 0
+// (IPv4 with a partial coverage, as nf_ip_checksum_partial builds it), so a
+// checksum computed by the UDP-Lite rules fails. The kernel's, kept.
+bool udplite_checksum_ok(const TrackContext& c, uint32_t coverage) {
+  const auto& l = c.layout;
+  const uint32_t udplen = static_cast<uint32_t>(c.pkt.size()) - l.th_off;
+  if (l.protocol == packet::kEthPIp && coverage == udplen) {
+    auto ip = c.pkt.subspan(l.nh_off);
+    return packet::nf_ip_checksum_ok(ip, l.th_off - l.nh_off, kIpprotoUdp);
+  }
+  uint32_t sum;
+  if (l.protocol == packet::kEthPIp)
+    sum = packet::pseudo_header_sum_ipv4(&c.pkt[l.nh_off + 12], &c.pkt[l.nh_off + 16], 0, udplen);
+  else
+    sum = packet::pseudo_header_sum_ipv6(&c.pkt[l.nh_off + 8], &c.pkt[l.nh_off + 24], kIpprotoUdp, udplen);
+  sum = packet::csum_partial(c.pkt.subspan(l.th_off, coverage), sum);
+  return packet::csum_fold(sum) == 0;
+}
+
 }  // namespace
 
 Verdict error(const TrackContext& c) {
@@ -29,7 +50,7 @@ Verdict error(const TrackContext& c) {
     // the length field is the checksum coverage; 0 covers everything
     if (len != 0 && (len < 8 || len > udplen)) return {false, "invalid checksum coverage"};
     if (no_checksum) return {false, "checksum missing"};
-    if (verify && !checksum_ok(c)) return {false, "bad checksum"};
+    if (verify && !udplite_checksum_ok(c, len == 0 ? udplen : len)) return {false, "bad checksum"};
     return {true, {}};
   }
   if (len > udplen || len < 8) return {false, "truncated/malformed packet"};

@@ -142,8 +142,8 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
   Impl& m = *impl_;
   Tracked out;
   const bool ip = layout.protocol == packet::kEthPIp || layout.protocol == packet::kEthPIpv6;
-  if (!ip || !layout.l4_valid) {
-    out.why = "not an IP packet with a transport header";
+  if (!ip) {
+    out.why = "not an IP packet";
     return out;
   }
   if (layout.fragment) {
@@ -151,11 +151,15 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
     return out;
   }
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
-  const TrackContext c{pkt, layout, hook, m.config, now_ns};
-  const uint8_t l4 = layout.l4proto;
+  const std::optional<packet::PacketLayout> view = conntrack_view(frame, layout);
+  if (!view) {
+    out.why = "no transport header";
+    return out;
+  }
+  const TrackContext c{pkt, *view, hook, m.config, now_ns};
+  const uint8_t l4 = view->l4proto;
   switch (l4) {
     case kIpprotoSctp: out.why = "SCTP is not tracked yet"; return out;
-    case kIpprotoDccp: out.why = "DCCP is not tracked yet"; return out;
     default: break;
   }
 
@@ -181,7 +185,7 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
     }
     if (icmp::is_error(l4, type)) {
       // nf_conntrack_inet_error: the connection of the packet the error carries
-      std::optional<Tuple> carried = inner_tuple(pkt, layout.th_off + 8, tuple->l3);
+      std::optional<Tuple> carried = inner_tuple(pkt, view->th_off + 8, tuple->l3);
       std::optional<Tuple> inverse = carried ? invert(*carried) : std::nullopt;
       if (!inverse) {
         out.why = "icmp error: the carried packet has no tuple";

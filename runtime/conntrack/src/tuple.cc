@@ -58,7 +58,6 @@ std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_
     case kIpprotoUdp:
     case kIpprotoUdplite:
     case kIpprotoSctp:
-    case kIpprotoDccp:
       // nf_ct_get_tuple_ports: the first 4 bytes
       if (!have(4)) return std::nullopt;
       t.sport = be16(th);
@@ -81,14 +80,54 @@ std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_
   }
 }
 
+std::optional<packet::PacketLayout> conntrack_view(std::span<const uint8_t> frame, const packet::PacketLayout& layout) {
+  const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
+  const uint32_t nh = layout.nh_off;
+  packet::PacketLayout view = layout;
+  view.l4_valid = true;
+  if (layout.protocol == packet::kEthPIp) {
+    // ipv4_get_l4proto: a non-first fragment, or a header longer than the
+    // packet, has no transport header
+    if (pkt.size() < size_t{nh} + 20) return std::nullopt;
+    if (((pkt[nh + 6] & 0x1f) << 8 | pkt[nh + 7]) != 0) return std::nullopt;
+    view.th_off = nh + (pkt[nh] & 0x0fu) * 4;
+    view.l4proto = pkt[nh + 9];
+    if (view.th_off > pkt.size()) return std::nullopt;
+    return view;
+  }
+  if (layout.protocol != packet::kEthPIpv6 || pkt.size() < size_t{nh} + 40) return std::nullopt;
+  // ipv6_skip_exthdr: through hop-by-hop, routing, fragment, AH and
+  // destination options; no next header, a cut header or a non-first
+  // fragment leave no transport header
+  uint8_t next = pkt[nh + 6];
+  size_t at = nh + 40;
+  for (;;) {
+    if (next != 0 && next != 43 && next != 44 && next != 51 && next != 60 && next != 59) break;
+    if (next == 59 || pkt.size() < at + 2) return std::nullopt;
+    size_t len;
+    if (next == 44) {
+      if (pkt.size() < at + 4) return std::nullopt;
+      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return std::nullopt;
+      len = 8;
+    } else if (next == 51) {
+      len = (pkt[at + 1] + 2u) * 4u;
+    } else {
+      len = (pkt[at + 1] + 1u) * 8u;
+    }
+    next = pkt[at];
+    at += len;
+  }
+  view.th_off = static_cast<uint32_t>(at);
+  view.l4proto = next;
+  return view;
+}
+
 std::optional<Tuple> packet_tuple(std::span<const uint8_t> frame, const packet::PacketLayout& layout) {
-  if (!layout.l4_valid) return std::nullopt;
-  uint8_t l3 = 0;
-  if (layout.protocol == packet::kEthPIp) l3 = kNfprotoIpv4;
-  else if (layout.protocol == packet::kEthPIpv6) l3 = kNfprotoIpv6;
-  else return std::nullopt;
-  return tuple_at(frame.first(std::min<size_t>(frame.size(), layout.end)), layout.nh_off, layout.th_off, l3,
-                  layout.l4proto);
+  std::optional<packet::PacketLayout> view = conntrack_view(frame, layout);
+  if (!view) return std::nullopt;
+  const uint8_t l3 = layout.protocol == packet::kEthPIp ? kNfprotoIpv4 : kNfprotoIpv6;
+  return tuple_at(frame.first(std::min<size_t>(frame.size(), layout.end)), view->nh_off, view->th_off, l3,
+                  view->l4proto);
 }
 
 std::optional<Tuple> invert(const Tuple& t) {

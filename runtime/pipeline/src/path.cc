@@ -47,6 +47,56 @@ struct Walk {
   }
 };
 
+// The kernel's own hooks in prerouting and output once a rule uses
+// connection tracking: defragmentation at -400 and conntrack at -200. A
+// hook registered later runs before chains of its priority, as conntrack's
+// does (it registers when the first ct rule loads), so chains below -400
+// see fragments and chains from -200 on see the connection.
+constexpr int kDefragPriority = -400, kConntrackPriority = -200;
+
+// Runs `h` (prerouting or output) for an IP packet with the kernel's
+// defragmentation and conntrack steps between its chains when `fam` is
+// tracked; false if the packet does not go on.
+bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
+  if (!w.vm.tracks(fam)) return w.hook(fam, h);
+  if (!w.hook(fam, h, {INT32_MIN, kDefragPriority - 1})) return false;
+  conntrack::Defrag d = conntrack::defrag(w.pkt.frame.bytes(), w.pkt.layout);
+  if (d.action == conntrack::Defrag::Hold) {
+    w.out.dropped_before = "nf_defrag: " + d.why + " (nfx does not reassemble fragments yet)";
+    w.out.decision = vm::Decision{};
+    w.out.decision.verdict = ir::VerdictCode::Drop;
+    return false;
+  }
+  if (d.action == conntrack::Defrag::Replace) {
+    w.pkt.frame = packet::Frame(std::span<const uint8_t>(d.frame));
+    w.pkt.reparse();
+  }
+  if (!w.hook(fam, h, {kDefragPriority, kConntrackPriority - 1})) return false;
+  if (!w.pkt.ct.entry && w.pkt.ct.info != conntrack::Info::Untracked) {
+    w.pkt.ct = w.vm.conntrack().in(w.pkt.frame.bytes(), w.pkt.layout,
+                                    h == Hook::Output ? conntrack::TrackHook::Output : conntrack::TrackHook::Prerouting,
+                                    0, w.pkt.meta.now_ns);
+    if (w.pkt.ct.drop) {
+      w.out.dropped_before = "nf_conntrack: " + w.pkt.ct.why;
+      w.out.decision = vm::Decision{};
+      w.out.decision.verdict = ir::VerdictCode::Drop;
+      return false;
+    }
+  }
+  return w.hook(fam, h, {kConntrackPriority, INT32_MAX});
+}
+
+// __nf_conntrack_confirm after the last hook (input or postrouting): a new
+// connection joins the table; false when it cannot (a clash or a full table).
+bool confirm(Walk& w) {
+  if (!w.pkt.ct.entry) return true;
+  if (w.vm.conntrack().confirm(w.pkt.ct, w.pkt.meta.now_ns)) return true;
+  w.out.dropped_before = "nf_conntrack_confirm (the connection clashed or the table is full)";
+  w.out.decision = vm::Decision{};
+  w.out.decision.verdict = ir::VerdictCode::Drop;
+  return false;
+}
+
 void set_context(vm::Packet& pkt, packet::Context c) {
   pkt.layout = packet::parse_layout(pkt.frame.bytes(), pkt.layout.link, c);
 }
@@ -271,7 +321,7 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       return out;
     }
     if (path == Path::Input) {
-      if (!w.hook(fam, Hook::Prerouting)) return out;
+      if (!tracked_hook(w, fam, Hook::Prerouting)) return out;
       if (fam == ir::Family::Ip && pkt.layout.fragment) {
         // ip_local_deliver reassembles before the input hook: a fragment
         // is held (and with no other fragments, never delivered). IPv6
@@ -280,10 +330,10 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
         out.decision.verdict = ir::VerdictCode::Drop;
         return out;
       }
-      if (!w.hook(fam, Hook::Input)) return out;
+      if (!w.hook(fam, Hook::Input) || !confirm(w)) return out;
     } else {
       if (path == Path::Forward) {
-        if (!w.hook(fam, Hook::Prerouting)) return out;
+        if (!tracked_hook(w, fam, Hook::Prerouting)) return out;
         set_devices(pkt, &iif, &oif);
         if (pkt.meta.pkttype != 0) {  // ip_forward: only frames sent to this host's MAC
           out.dropped_before = "ip_forward (not addressed to this host's MAC)";
@@ -298,11 +348,11 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
         if (!w.hook(fam, Hook::Forward)) return out;
       } else {
         set_devices(pkt, nullptr, &oif);
-        if (!w.hook(fam, Hook::Output)) return out;
+        if (!tracked_hook(w, fam, Hook::Output)) return out;
       }
       // ip_output / ip6_output pass the packet's current device as `in`:
       // the input device when forwarding, none for local output.
-      if (!w.hook(fam, Hook::Postrouting)) return out;
+      if (!w.hook(fam, Hook::Postrouting) || !confirm(w)) return out;
     }
   }
   if (sends && path != Path::Bridge) set_next_hop_header(pkt, oif);

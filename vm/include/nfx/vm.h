@@ -8,6 +8,7 @@
 // the kernel's counters, limits, quotas, numgen, jhash and sets.
 #pragma once
 
+#include <nfx/conntrack.h>
 #include <nfx/ir.h>
 #include <nfx/packet.h>
 
@@ -54,6 +55,9 @@ struct Packet {
   packet::Frame frame;
   packet::PacketLayout layout;
   PacketMeta meta;
+  // Its connection (skb->_nfct): set by the pipeline's conntrack step, or
+  // Untracked by `notrack` before it; what `ct` expressions read.
+  conntrack::Tracked ct;
   // Re-parse after a rewrite that may move headers.
   void reparse();
 };
@@ -198,6 +202,15 @@ class Interpreter {
   };
   std::vector<CounterValue> rule_counters(size_t table, size_t chain, size_t rule) const;
   const ir::Program& program() const;
+
+  // The connection tracking table the pipeline tracks this program's
+  // packets in (one per interpreter unless shared: a reloaded ruleset keeps
+  // the running one's connections).
+  conntrack::Table& conntrack();
+  void share_conntrack(std::shared_ptr<conntrack::Table> table);
+  // Whether packets of `family` (ip or ip6) are tracked: as in the kernel,
+  // only once a rule of an ip/inet (ip6/inet) table uses connection tracking.
+  bool tracks(ir::Family family) const;
 
   // The {packets, bytes} cells of a counter statement of table `table` (its
   // own, or its named counter's), which native code increments in place.

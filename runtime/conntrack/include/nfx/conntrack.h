@@ -194,6 +194,17 @@ class Table {
   std::unique_ptr<Impl> impl_;
 };
 
+// What defragmentation (nf_defrag_ipv4/ipv6, before conntrack) does with
+// a packet: passes it, holds it (nfx does not reassemble yet, so a held
+// fragment never comes back), or replaces it by the whole datagram (an
+// IPv6 datagram in a single fragment loses its fragment header).
+struct Defrag {
+  enum Action { Pass, Hold, Replace } action = Pass;
+  std::vector<uint8_t> frame;  // Replace: the new frame
+  std::string why;             // Hold: why
+};
+Defrag defrag(std::span<const uint8_t> frame, const packet::PacketLayout& layout);
+
 // One entry as `conntrack -L` prints it (without the trailing newline), its
 // timeout counted down from `now_ns`.
 std::string format_entry(const Entry& e, uint64_t now_ns);
