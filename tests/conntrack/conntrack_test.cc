@@ -305,16 +305,51 @@ TEST(Conntrack, TwoFirstPacketsOfOneFlowClashAtConfirmation) {
   EXPECT_EQ(table.size(), 1u);
 }
 
-TEST(Conntrack, WhatIsNotTrackedYetSaysSo) {
+// What defragmentation lets through is tracked by its headers: a first
+// fragment as its protocol, a later one (no transport header) not at all.
+TEST(Conntrack, FragmentsThatReachTrackingAreReadByTheirHeaders) {
   Table table;
   Driver r{table, {}};
-  Tracked t = r.in(ethernet(0x0800, ipv4(ip4(kSctp, kClient, kServer), sctp(40000, 80, {{1, Bytes(16, 0)}}))), 0);
+  Ip4 first = ip4(kUdp, kClient, kServer);
+  first.frag = 0x2000;  // more fragments, offset 0
+  EXPECT_EQ(r.in(ethernet(0x0800, ipv4(first, udp(1, 2, Bytes(16, 0)))), 0).info, Info::New);
+  Ip4 later = ip4(kUdp, kClient, kServer);
+  later.frag = 0x0003;  // offset 24 bytes
+  Tracked t = r.in(ethernet(0x0800, ipv4(later, Bytes(16, 0))), 0);
   EXPECT_EQ(t.info, Info::None);
-  EXPECT_EQ(t.why, "SCTP is not tracked yet");
-  Ip4 frag = ip4(kUdp, kClient, kServer);
-  frag.frag = 0x2000;  // more fragments
-  Tracked f = r.in(ethernet(0x0800, ipv4(frag, udp(1, 2, Bytes(16, 0)))), 0);
-  EXPECT_EQ(f.why, "fragments are not reassembled before tracking yet");
+  EXPECT_EQ(t.why, "no transport header");
+}
+
+// SCTP: INIT, INIT ACK, COOKIE ECHO, COOKIE ACK make an association; a
+// packet with a wrong verification tag is invalid; DATA cannot start one.
+TEST(Conntrack, SctpAssociation) {
+  Table table;
+  Driver r{table, {}};
+  auto chunk_init = [](uint32_t tag) {
+    Bytes v(16, 0);
+    for (int i = 0; i < 4; ++i) v[i] = static_cast<uint8_t>(tag >> (24 - 8 * i));
+    return v;
+  };
+  auto packet = [&](bool from_client, uint32_t vtag, uint8_t type, Bytes value) {
+    Bytes s = sctp(from_client ? 5000 : 80, from_client ? 80 : 5000, {{type, std::move(value)}});
+    for (int i = 0; i < 4; ++i) s[4 + i] = static_cast<uint8_t>(vtag >> (24 - 8 * i));
+    return ethernet(0x0800, ipv4(ip4(kSctp, from_client ? kClient : kServer, from_client ? kServer : kClient), s));
+  };
+  EXPECT_EQ(r.in(packet(true, 0, 0, Bytes(8, 1)), 0).why, "invalid chunk to start an association");
+  Tracked init = r.pass(packet(true, 0, 1, chunk_init(0x1111)), 0);
+  EXPECT_EQ(init.info, Info::New);
+  EXPECT_EQ(init.entry->sctp.state, SctpState::Closed);
+  Tracked ack = r.pass(packet(false, 0x1111, 2, chunk_init(0x2222)), 0);
+  EXPECT_EQ(ack.entry->sctp.state, SctpState::CookieWait);
+  EXPECT_EQ(r.pass(packet(true, 0x2222, 10, Bytes(8, 0)), 0).entry->sctp.state, SctpState::CookieEchoed);
+  Tracked est = r.pass(packet(false, 0x1111, 11, {}), 0);
+  EXPECT_EQ(est.entry->sctp.state, SctpState::Established);
+  EXPECT_TRUE(est.entry->status & kAssured);
+  EXPECT_EQ(format_entry(*est.entry, 0),
+            "sctp     132 210 ESTABLISHED src=10.0.0.1 dst=192.0.2.7 sport=5000 dport=80 "
+            "src=192.0.2.7 dst=10.0.0.1 sport=80 dport=5000 [ASSURED] mark=0 use=1");
+  EXPECT_EQ(r.in(packet(true, 0x2222, 0, Bytes(8, 1)), 0).info, Info::Established);
+  EXPECT_EQ(r.in(packet(true, 0x9999, 0, Bytes(8, 1)), 0).why, "verification tag check failed");
 }
 
 }  // namespace

@@ -10,8 +10,9 @@ The flows: a TCP connection's whole life, segments outside the window, a
 bad flag combination, a RST answering a SYN, a retransmitted SYN, a
 connection picked up mid-stream, a SYN reopening a closed connection, UDP
 with a reply and with a bad checksum, ICMP echo and a lone echo reply, ICMP
-errors about a known and an unknown flow, GRE and ESP, and IPv6 TCP and
-ICMPv6. All frames enter the router's inside port; replies are routed like
+errors about a known and an unknown flow, GRE and ESP, an SCTP
+association (with a wrong verification tag and data out of the blue), and
+IPv6 TCP and ICMPv6. All frames enter the router's inside port; replies are routed like
 requests, which conntrack does not mind (it goes by tuples).
 
 usage: conntrack_kernel_test.py nfx_kernel_oracle nfx_conntrack_replay
@@ -27,7 +28,9 @@ import tempfile
 if os.geteuid() != 0:
     sys.exit("conntrack_kernel_test: needs root (the oracle makes a network namespace and TAP devices)")
 try:
-    from scapy.all import GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, Raw, wrpcap
+    from scapy.all import (GRE, ICMP, IP, SCTP, TCP, UDP, Ether, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, Raw,
+                           SCTPChunkCookieAck, SCTPChunkCookieEcho, SCTPChunkData, SCTPChunkInit, SCTPChunkInitAck,
+                           wrpcap)
 except ImportError:
     sys.exit("conntrack_kernel_test: scapy is missing for %s; install python3-scapy, run with /usr/bin/python3"
              % sys.executable)
@@ -120,6 +123,18 @@ def frames():
     f += [eth(IP(src=C4, dst=S4) / GRE(proto=0x0800) / Raw(b"g" * 20)),
           eth(IP(src=S4, dst=C4) / GRE(proto=0x0800) / Raw(b"g" * 20)),
           eth(IP(src=C4, dst=S4, proto=50) / Raw(b"\x00\x00\x01\x00" + b"e" * 28))]
+    # SCTP: an association's four-way handshake and data; data with a wrong
+    # verification tag; data out of the blue.
+    def sctp(a, b, sport, dport, tag, chunk):
+        return eth(IP(src=a, dst=b) / SCTP(sport=sport, dport=dport, tag=tag) / chunk)
+    init = dict(a_rwnd=65535, n_out_streams=1, n_in_streams=1, init_tsn=1)
+    f += [sctp(C4, S4, 7000, 9, 0, SCTPChunkInit(init_tag=0x1111, **init)),
+          sctp(S4, C4, 9, 7000, 0x1111, SCTPChunkInitAck(init_tag=0x2222, **init)),
+          sctp(C4, S4, 7000, 9, 0x2222, SCTPChunkCookieEcho(cookie=b"c" * 8)),
+          sctp(S4, C4, 9, 7000, 0x1111, SCTPChunkCookieAck()),
+          sctp(C4, S4, 7000, 9, 0x2222, SCTPChunkData(tsn=1, data=b"hello")),
+          sctp(C4, S4, 7000, 9, 0x9999, SCTPChunkData(tsn=2, data=b"bad")),
+          sctp(C4, S4, 7001, 9, 0, SCTPChunkData(tsn=1, data=b"ootb"))]
     # IPv6: a handshake and data; an echo and its reply.
     f += handshake(tcp6, C6, S6, 41000, 80, 3000, 6000)
     f += [tcp6(C6, S6, 41000, 80, "PA", 3001, 6001, b"v6" * 10)]

@@ -12,7 +12,7 @@ loaded in rulesets of --chunk rules; each ruleset runs --frames random frames
 through the kernel and through nfx, and verdicts, output frames and every
 rule's counter must agree (nfx_difftest). A line is left out, with its reason
 counted and listed, when:
-  - nfx refuses it (the interpreter cannot run it yet: conntrack, fib, ...);
+  - nfx refuses it (the interpreter cannot run it yet: NAT, ct helpers, fib, ...);
   - the kernel or this nft refuses it (a module this kernel lacks, syntax
     newer than nft 1.0.6);
   - it names the file's own sets, maps or objects (`@x`), which are not loaded;
@@ -59,13 +59,8 @@ NONDETERMINISTIC = [
     (re.compile(r"\bnumgen random\b|\bmeta random\b|\brandom\b"), "random numbers"),
     (re.compile(r"\bsymhash\b"), "symhash (the kernel's boot-time key)"),
     (re.compile(r"\bcpu\b"), "the CPU number"),
+    (re.compile(r"\bct expiration\b"), "a connection's time left (the kernel's jiffies may tick between conntrack and the rule)"),
 ]
-# Lines that read or change connections run through nfx's conntrack only
-# against the JIT here; against the kernel they are left out, with this
-# reason, until nfx's tracking matches it on random frames (it has no SCTP
-# tracker yet, and differs on some fragment and UDP-Lite edge cases).
-# conntrack_kernel_difftest compares the tracking itself on real flows.
-CONNTRACK = re.compile(r"\bct\b|\bnotrack\b")
 VERDICT = re.compile(r"\s+(accept|drop|continue|return|(jump|goto)\s+\S+)\s*$")
 
 
@@ -115,10 +110,6 @@ def corpus_rules(corpus):
                 continue
             if "@" in rule.replace("@nh", "").replace("@th", "").replace("@ll", "").replace("@ih", ""):
                 skipped["names the file's own sets, maps or objects"] += 1
-                continue
-            if CONNTRACK.search(rule):
-                skipped["uses connection tracking (compared with the kernel by conntrack_kernel_difftest, "
-                        "not on random frames yet)"] += 1
                 continue
             out.append((os.path.relpath(path, corpus), family, with_counter(rule)))
     return out, skipped

@@ -67,6 +67,12 @@ Verdict start(const TrackContext& c, Entry& e);  // tcp_new: a new entry's state
 Result packet(const TrackContext& c, Entry& e, Dir dir);
 std::string fmt_bytes_over(uint32_t n);
 }  // namespace tcp
+namespace sctp {
+Verdict error(const TrackContext& c);
+// A packet of an association (created: its first, not yet confirmed):
+// Accept, Ignore (accepted, the timeout not renewed) or Invalid.
+Result packet(const TrackContext& c, Entry& e, Dir dir, bool created);
+}  // namespace sctp
 namespace generic {
 void packet(const TrackContext& c, Entry& e, Dir dir);
 }  // namespace generic

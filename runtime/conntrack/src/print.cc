@@ -52,6 +52,7 @@ std::string format_entry(const Entry& e, uint64_t now_ns) {
   const uint64_t left = e.expires_ns > now_ns ? (e.expires_ns - now_ns) / kSecond : 0;
   std::string s = fmt::format("{:<8} {} {} ", proto_name(o.l4), o.l4, left);
   if (o.l4 == kIpprotoTcp) s += fmt::format("{} ", tcp_state_name(e.tcp.state));
+  if (o.l4 == kIpprotoSctp) s += fmt::format("{} ", sctp_state_name(e.sctp.state));
   s += tuple_text(o);
   if (!(e.status & kSeenReply)) s += "[UNREPLIED] ";
   s += tuple_text(e.tuple[1]);

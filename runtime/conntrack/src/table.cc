@@ -146,10 +146,6 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
     out.why = "not an IP packet";
     return out;
   }
-  if (layout.fragment) {
-    out.why = "fragments are not reassembled before tracking yet";
-    return out;
-  }
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
   const std::optional<packet::PacketLayout> view = conntrack_view(frame, layout);
   if (!view) {
@@ -158,13 +154,9 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
   }
   const TrackContext c{pkt, *view, hook, m.config, now_ns};
   const uint8_t l4 = view->l4proto;
-  switch (l4) {
-    case kIpprotoSctp: out.why = "SCTP is not tracked yet"; return out;
-    default: break;
-  }
-
   Verdict checked{true, {}};
   if (l4 == kIpprotoTcp) checked = tcp::error(c);
+  else if (l4 == kIpprotoSctp) checked = sctp::error(c);
   else if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) checked = udp::error(c);
   else if (l4 == kIpprotoIcmp || l4 == kIpprotoIcmpv6) checked = icmp::error(c);
   if (!checked.ok) {
@@ -262,6 +254,12 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
         case Action::Kill: kill = true; break;
         case Action::Ignore: out.why = r.why; break;
         case Action::Accept: break;
+      }
+    } else if (l4 == kIpprotoSctp) {
+      Result r = sctp::packet(c, *e, dir, created);
+      if (r.action == Action::Invalid) {
+        out.why = r.why;
+        return out;
       }
     } else if (l4 == kIpprotoUdp || l4 == kIpprotoUdplite) {
       udp::packet(c, *e, dir, created);

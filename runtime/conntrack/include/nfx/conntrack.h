@@ -99,6 +99,20 @@ enum class TcpState : uint8_t {
 };
 const char* tcp_state_name(TcpState s);
 
+// SCTP association states (enum sctp_conntrack).
+enum class SctpState : uint8_t {
+  None,
+  Closed,
+  CookieWait,
+  CookieEchoed,
+  Established,
+  ShutdownSent,
+  ShutdownRecd,
+  ShutdownAckSent,
+  HeartbeatSent,
+};
+const char* sctp_state_name(SctpState s);
+
 // The kernel's default timeouts, in seconds (the nf_conntrack_*_timeout
 // sysctls of a fresh namespace).
 struct Timeouts {
@@ -110,6 +124,8 @@ struct Timeouts {
   // data timeouts.
   std::array<uint32_t, 10> tcp = {120, 120, 60, 432000, 120, 60, 30, 120, 10, 120};
   uint32_t tcp_max_retrans = 300, tcp_unacknowledged = 300;
+  // By SctpState (None: a new association's, the Closed one).
+  std::array<uint32_t, 9> sctp = {10, 10, 3, 3, 210, 3, 3, 3, 30};
 };
 
 struct Config {
@@ -127,6 +143,16 @@ struct Config {
 struct TcpSide {
   uint32_t end = 0, maxend = 0, maxwin = 0, maxack = 0;
   uint8_t scale = 0, flags = 0;
+};
+
+// The SCTP tracker's state of an association (struct ip_ct_sctp): the
+// verification tags each direction must carry, which side sent an INIT.
+struct SctpTrack {
+  SctpState state = SctpState::None;
+  std::array<uint32_t, 2> vtag{};  // by Dir
+  std::array<bool, 2> init{};
+  bool heartbeat_vtag_failed = false;
+  uint8_t last_dir = 0;
 };
 
 // The TCP tracker's state of a connection (struct ip_ct_tcp).
@@ -152,6 +178,7 @@ struct Entry {
   // TCP's states and windows.
   uint64_t stream_after_ns = 0;
   TcpTrack tcp;
+  SctpTrack sctp;
   uint64_t id = 0;  // creation order, for listings
 };
 
