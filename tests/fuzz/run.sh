@@ -37,4 +37,11 @@ run() {
 run fuzz_nft_parser "$work/nft"
 run fuzz_nft_json "$work/json"
 run fuzz_packet "$work/packet"
+# conntrack's input: frames each behind a 2-byte length and a knobs byte
+mkdir -p "$work/conntrack"
+for f in "$work"/packet/tcp4 "$work"/packet/udp6; do
+  n=$(wc -c <"$f")
+  { printf "\\$(printf '%03o' $((n / 256)))\\$(printf '%03o' $((n % 256)))\\002"; cat "$f"; } >"$work/conntrack/$(basename "$f")"
+done
+run fuzz_conntrack "$work/conntrack"
 echo "fuzz: no failures"
