@@ -71,6 +71,7 @@ bench:
 	$(MAKE) deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"
 	$(MAKE) build
 	./bench/parse_bench.sh $(NFX)
+	$(BUILD)/bench/nfx_conntrack_bench
 	/usr/bin/python3 bench/classify_bench.py $(NFX) $(BUILD)/bench/nfx_kernel_send $(CORPUS) \
 		$(BUILD)/bench $(CLASSIFY_ARGS)
 	/usr/bin/python3 bench/classify_report.py $(BUILD)/bench/classify_report.json
