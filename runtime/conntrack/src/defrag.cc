@@ -17,25 +17,10 @@ constexpr uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kAuth = 51, kDes
 // first fragment that ends before its upper-layer header does (TCP 20
 // bytes, UDP 8, ICMPv6 8, anything else 1).
 bool first_fragment_truncated(std::span<const uint8_t> pkt, size_t at) {
-  uint8_t next = kFragment;
-  while (next == kHopByHop || next == kRouting || next == kFragment || next == kDestOpts || next == kAuth) {
-    if (pkt.size() < at + 2) return false;
-    size_t len;
-    if (next == kFragment) {
-      if (pkt.size() < at + 4) return false;
-      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return false;  // not the first fragment
-      len = 8;
-    } else if (next == kAuth) {
-      len = (pkt[at + 1] + 2u) * 4u;
-    } else {
-      len = (pkt[at + 1] + 1u) * 8u;
-    }
-    next = pkt[at];
-    at += len;
-  }
-  if (next == 59) return false;  // no next header: ipv6_skip_exthdr fails
-  const size_t need = next == 6 ? 20 : next == 17 ? 8 : next == 58 ? 8 : 1;
-  return at + need > pkt.size();
+  std::optional<Ipv6Skip> skip = ipv6_skip_exthdr(pkt, at, kFragment);
+  if (!skip || skip->later_fragment) return false;
+  const size_t need = skip->next == 6 ? 20 : skip->next == 17 ? 8 : skip->next == 58 ? 8 : 1;
+  return skip->at + need > pkt.size();
 }
 
 }  // namespace

@@ -66,25 +66,9 @@ std::optional<Tuple> inner_tuple(std::span<const uint8_t> pkt, uint32_t inner, u
     return tuple_at(pkt, inner, inner + ihl, l3, pkt[inner + 9]);
   }
   if (pkt.size() < size_t{inner} + 40) return std::nullopt;
-  // ipv6_skip_exthdr over the inner chain
-  uint8_t next = pkt[inner + 6];
-  uint32_t at = inner + 40;
-  for (;;) {
-    if (next != 0 && next != 43 && next != 44 && next != 60 && next != 51) break;
-    if (pkt.size() < size_t{at} + 8) return std::nullopt;
-    uint32_t len;
-    if (next == 44) {
-      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return std::nullopt;  // not the first fragment
-      len = 8;
-    } else if (next == 51) {
-      len = (pkt[at + 1] + 2u) * 4u;
-    } else {
-      len = (pkt[at + 1] + 1u) * 8u;
-    }
-    next = pkt[at];
-    at += len;
-  }
-  return tuple_at(pkt, inner, at, l3, next);
+  std::optional<Ipv6Skip> skip = ipv6_skip_exthdr(pkt, inner + 40, pkt[inner + 6]);
+  if (!skip || skip->later_fragment) return std::nullopt;
+  return tuple_at(pkt, inner, static_cast<uint32_t>(skip->at), l3, skip->next);
 }
 
 }  // namespace

@@ -80,6 +80,27 @@ std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_
   }
 }
 
+std::optional<Ipv6Skip> ipv6_skip_exthdr(std::span<const uint8_t> pkt, size_t at, uint8_t next) {
+  constexpr uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kAuth = 51, kNoNext = 59, kDestOpts = 60;
+  while (next == kHopByHop || next == kRouting || next == kFragment || next == kAuth || next == kDestOpts ||
+         next == kNoNext) {
+    if (next == kNoNext || pkt.size() < at + 2) return std::nullopt;
+    size_t len;
+    if (next == kFragment) {
+      if (pkt.size() < at + 4) return std::nullopt;
+      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return Ipv6Skip{at, next, true};
+      len = 8;
+    } else if (next == kAuth) {
+      len = (pkt[at + 1] + 2u) * 4u;
+    } else {
+      len = (pkt[at + 1] + 1u) * 8u;
+    }
+    next = pkt[at];
+    at += len;
+  }
+  return Ipv6Skip{at, next, false};
+}
+
 std::optional<packet::PacketLayout> conntrack_view(std::span<const uint8_t> frame, const packet::PacketLayout& layout) {
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
   const uint32_t nh = layout.nh_off;
@@ -96,29 +117,11 @@ std::optional<packet::PacketLayout> conntrack_view(std::span<const uint8_t> fram
     return view;
   }
   if (layout.protocol != packet::kEthPIpv6 || pkt.size() < size_t{nh} + 40) return std::nullopt;
-  // ipv6_skip_exthdr: through hop-by-hop, routing, fragment, AH and
-  // destination options; no next header, a cut header or a non-first
-  // fragment leave no transport header
-  uint8_t next = pkt[nh + 6];
-  size_t at = nh + 40;
-  for (;;) {
-    if (next != 0 && next != 43 && next != 44 && next != 51 && next != 60 && next != 59) break;
-    if (next == 59 || pkt.size() < at + 2) return std::nullopt;
-    size_t len;
-    if (next == 44) {
-      if (pkt.size() < at + 4) return std::nullopt;
-      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return std::nullopt;
-      len = 8;
-    } else if (next == 51) {
-      len = (pkt[at + 1] + 2u) * 4u;
-    } else {
-      len = (pkt[at + 1] + 1u) * 8u;
-    }
-    next = pkt[at];
-    at += len;
-  }
-  view.th_off = static_cast<uint32_t>(at);
-  view.l4proto = next;
+  // ipv6_skip_exthdr walks through AH, where nft's ipv6_find_hdr stops
+  std::optional<Ipv6Skip> skip = ipv6_skip_exthdr(pkt, nh + 40, pkt[nh + 6]);
+  if (!skip || skip->later_fragment) return std::nullopt;
+  view.th_off = static_cast<uint32_t>(skip->at);
+  view.l4proto = skip->next;
   return view;
 }
 
