@@ -4,6 +4,7 @@
 // before conntrack, fragments held once tracking is on, and no tracking at
 // all for a ruleset without ct rules.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include "harness.h"
 
@@ -133,6 +134,34 @@ TEST(ConntrackRules, FragmentsAreHeldOnceTrackingIsOn) {
   EXPECT_FALSE(plain->tracks(ir::Family::Ip));
   EXPECT_TRUE(passes(*plain, udp_frame("10.0.0.1", "192.0.2.7", 5000, 80, 0x2000)));
   EXPECT_EQ(plain->conntrack().size(), 0u);
+}
+
+// A reject's reply carries the connection of the packet it answers
+// (nf_ct_attach), RELATED in the other direction, and does not confirm it:
+// measured on the kernel for a rejected first SYN, with a reset and with
+// an ICMP port unreachable.
+TEST(ConntrackRules, RejectRepliesAreRelatedToWhatTheyAnswer) {
+  for (const char* how : {"reject with tcp reset", "reject"}) {
+    auto vm = compile(fmt::format(R"(table inet t {{
+  chain in {{
+    type filter hook input priority 0; policy accept;
+    ct state new tcp dport 22 {}
+  }}
+  chain out {{
+    type filter hook output priority 0; policy accept;
+    ct state related counter
+    ct state invalid counter
+  }}
+}})",
+                                  how));
+    ASSERT_TRUE(vm) << how;
+    auto r = run(*vm, tcp_frame("10.0.0.1", "192.0.2.7", 40000, 22, 100, 0, kS), pipeline::Path::Input);
+    EXPECT_FALSE(r.result.accepted) << how;
+    EXPECT_EQ(r.result.replies.size(), 1u) << how;
+    EXPECT_EQ(vm->rule_counters(0, 1, 0).at(0).packets, 1u) << how << ": the reply is related";
+    EXPECT_EQ(vm->rule_counters(0, 1, 1).at(0).packets, 0u) << how;
+    EXPECT_EQ(vm->conntrack().size(), 0u) << how << ": the rejected connection is not kept";
+  }
 }
 
 TEST(ConntrackRules, UnsupportedKeysAreRefusedByName) {

@@ -270,6 +270,9 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
 bool Table::confirm(const Tracked& t, uint64_t now_ns) {
   Impl& m = *impl_;
   if (!t.entry || (t.entry->status & kConfirmed)) return true;
+  // only a packet of the original direction confirms: a reset a reject
+  // attached to the connection it answers does not (__nf_conntrack_confirm)
+  if (t.dir != Dir::Original) return true;
   Entry& e = *t.entry;
   if (e.status & kDying) return true;  // killed on its way (a RST answering it): passes, is not kept
   // a clash: the same connection confirmed by another packet meanwhile

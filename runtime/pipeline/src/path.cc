@@ -19,7 +19,7 @@ constexpr uint8_t kPacketBroadcast = 1, kPacketMulticast = 2, kPacketOtherHost =
 
 using Trace = std::function<void(const vm::TraceEvent&)>;
 
-bool send_reply(vm::Interpreter& vm, vm::Reply& r, packet::LinkType link, const Interface& dev, const Trace& trace,
+bool send_reply(vm::Interpreter& vm, vm::Reply& r, const vm::Packet& cause, const Interface& dev, const Trace& trace,
                 std::vector<std::string>& log);
 
 struct Walk {
@@ -34,7 +34,7 @@ struct Walk {
     vm::Decision d = vm.run_hook(family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
-      if (reply_dev && send_reply(vm, r, pkt.layout.link, *reply_dev, trace, out.log))
+      if (reply_dev && send_reply(vm, r, pkt, *reply_dev, trace, out.log))
         out.replies.push_back(std::move(r.frame));
     d.replies.clear();
     out.hooks.push_back(d);
@@ -169,13 +169,25 @@ void set_devices(vm::Packet& pkt, const Interface* in, const Interface* out) {
   pkt.meta.oif = out ? out->index : 0;
 }
 
-// A reply on its way out of `dev`, through the hooks the kernel's output
-// path for it runs; true if it leaves.
-bool send_reply(vm::Interpreter& vm, vm::Reply& r, packet::LinkType link, const Interface& dev, const Trace& trace,
+// A reply to `cause` on its way out of `dev`, through the hooks the
+// kernel's output path for it runs; true if it leaves.
+bool send_reply(vm::Interpreter& vm, vm::Reply& r, const vm::Packet& cause, const Interface& dev, const Trace& trace,
                 std::vector<std::string>& log) {
+  const packet::LinkType link = cause.layout.link;
   vm::Packet rp;
   rp.frame = r.frame;
   rp.layout.link = link;
+  rp.meta.now_ns = cause.meta.now_ns;
+  rp.meta.tz_minuteswest = cause.meta.tz_minuteswest;
+  if (cause.ct.entry) {
+    // nf_ct_attach: a reset or an ICMP error the host sends carries the
+    // connection of the packet it answers, RELATED in the other direction
+    // (measured: even a rejected first packet's unconfirmed one, which the
+    // reply then does not confirm)
+    rp.ct.entry = cause.ct.entry;
+    rp.ct.dir = cause.ct.dir == conntrack::Dir::Original ? conntrack::Dir::Reply : conntrack::Dir::Original;
+    rp.ct.info = rp.ct.dir == conntrack::Dir::Reply ? conntrack::Info::RelatedReply : conntrack::Info::Related;
+  }
   if (r.via == vm::Reply::Via::IpOutput) {
     // ip_local_out: output, postrouting, then the device's egress.
     PathResult rr = run_path(vm, Path::Output, rp, dev, dev, trace);
@@ -237,7 +249,7 @@ void send_icmp_error(Walk& w, const Interface& iif, ir::Family fam, uint8_t type
   bytes[13] = static_cast<uint8_t>(ethertype);
   bytes.insert(bytes.end(), icmp->begin(), icmp->end());
   vm::Reply r{packet::Frame(std::span<const uint8_t>(bytes)), vm::Reply::Via::IpOutput};
-  if (send_reply(w.vm, r, l.link, iif, w.trace, w.out.log)) w.out.replies.push_back(std::move(r.frame));
+  if (send_reply(w.vm, r, w.pkt, iif, w.trace, w.out.log)) w.out.replies.push_back(std::move(r.frame));
 }
 
 // ip_forward / ip6_forward answer an expired TTL (hop limit) with time
