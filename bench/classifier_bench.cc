@@ -22,35 +22,14 @@
 
 #include <time.h>
 
+#include "classbench_filter.h"
 #include "classifier.h"
 
 namespace {
 
 using nfx::vm::Classifier;
 using Rules = std::vector<std::vector<Classifier::Range>>;
-constexpr uint32_t kFields = 5;  // src, dst, sport, dport, proto
-
-// One ClassBench filter line: @src/len dst/len slo : shi dlo : dhi proto/mask ...
-// Wildcards (/0, 0 : 65535, mask 0) become no range.
-bool parse_line(const std::string& line, std::vector<Classifier::Range>& rule) {
-  unsigned s[4], d[4], slen, dlen, splo, sphi, dplo, dphi, proto, pmask;
-  if (std::sscanf(line.c_str(), "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &s[0], &s[1], &s[2], &s[3],
-                  &slen, &d[0], &d[1], &d[2], &d[3], &dlen, &splo, &sphi, &dplo, &dphi, &proto, &pmask) != 16)
-    return false;
-  rule.clear();
-  auto prefix = [&](uint32_t field, const unsigned* a, unsigned len) {
-    if (len == 0) return;
-    const uint32_t addr = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
-    const uint32_t mask = len >= 32 ? ~0u : ~(~0u >> len);
-    rule.push_back({field, addr & mask, (addr & mask) | ~mask});
-  };
-  prefix(0, s, slen);
-  prefix(1, d, dlen);
-  if (!(splo == 0 && sphi == 65535)) rule.push_back({2, splo, sphi});
-  if (!(dplo == 0 && dphi == 65535)) rule.push_back({3, dplo, dphi});
-  if (pmask) rule.push_back({4, proto & pmask, proto & pmask});
-  return true;
-}
+using nfx::classbench::kFields;  // src, dst, sport, dport, proto
 
 Rules load(const std::string& path) {
   std::ifstream in(path);
@@ -62,7 +41,7 @@ Rules load(const std::string& path) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
-    if (!parse_line(line, rules.emplace_back())) {
+    if (!nfx::classbench::parse_filter(line, rules.emplace_back())) {
       std::fprintf(stderr, "classifier_bench: %s: bad line: %s\n", path.c_str(), line.c_str());
       std::exit(1);
     }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "classbench_filter.h"
 #include "classifier.h"
 
 namespace nfx {
@@ -360,30 +361,6 @@ TEST(Classifier, RangeOnAMissingFieldThrows) {
 
 const std::string kClassBench = std::string(NFX_CORPUS_DIR) + "/classbench";
 
-// One ClassBench filter line: @src/len dst/len slo : shi dlo : dhi proto/mask
-// (flags after that are not read). Fields: 0 source, 1 destination, 2 source
-// port, 3 destination port, 4 protocol; an open field (/0, 0 : 65535, mask
-// 0) gets no range.
-bool parse_classbench(const std::string& line, Rule& rule) {
-  unsigned s[4], d[4], slen, dlen, splo, sphi, dplo, dphi, proto, pmask;
-  if (std::sscanf(line.c_str(), "@%u.%u.%u.%u/%u %u.%u.%u.%u/%u %u : %u %u : %u %x/%x", &s[0], &s[1], &s[2], &s[3],
-                  &slen, &d[0], &d[1], &d[2], &d[3], &dlen, &splo, &sphi, &dplo, &dphi, &proto, &pmask) != 16)
-    return false;
-  rule.clear();
-  auto prefix = [&](uint32_t field, const unsigned* a, unsigned len) {
-    if (len == 0) return;
-    const uint32_t addr = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
-    const uint32_t mask = len >= 32 ? ~0u : ~(~0u >> len);
-    rule.push_back({field, addr & mask, (addr & mask) | ~mask});
-  };
-  prefix(0, s, slen);
-  prefix(1, d, dlen);
-  if (!(splo == 0 && sphi == 65535)) rule.push_back({2, splo, sphi});
-  if (!(dplo == 0 && dphi == 65535)) rule.push_back({3, dplo, dphi});
-  if (pmask) rule.push_back({4, proto & pmask, proto & pmask});
-  return true;
-}
-
 Rules load_classbench(const std::string& name) {
   const std::string path = kClassBench + "/" + name;
   std::ifstream in(path);
@@ -395,7 +372,7 @@ Rules load_classbench(const std::string& name) {
     if (line.empty()) continue;
     ++lines;
     Rule rule;
-    EXPECT_TRUE(parse_classbench(line, rule)) << path << ": " << line;
+    EXPECT_TRUE(classbench::parse_filter(line, rule)) << path << ": " << line;
     rules.push_back(std::move(rule));
   }
   EXPECT_EQ(rules.size(), lines);
