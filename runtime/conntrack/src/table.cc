@@ -147,7 +147,8 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
     out.why = checked.why;
     return out;
   }
-  std::optional<Tuple> tuple = packet_tuple(frame, layout);
+  const uint8_t l3 = layout.protocol == packet::kEthPIp ? kNfprotoIpv4 : kNfprotoIpv6;
+  std::optional<Tuple> tuple = tuple_at(pkt, view->nh_off, view->th_off, l3, l4);
   if (!tuple) {
     out.why = "headers too short for the tuple";
     return out;
