@@ -196,8 +196,10 @@ bool lower_nat(Context& ctx, const Stmt& s, std::vector<ir::Stmt>& out) {
                                                               {"redirect", ir::NatType::Redirect}};
   for (auto& [n, k] : kinds)
     if (s.name == n) r.nat = k;
+  // the family of the addresses: given, the table's, or (in an inet table)
+  // that of the address; 1 (inet): masquerade and redirect, for both
   std::string fam = opt(s, "family", ctx.table.family);
-  r.nat_family = fam == "ip6" ? 10 : 2;
+  r.nat_family = fam == "ip6" ? 10 : fam == "ip" ? 2 : 1;
   for (const auto& flag : s.flags) {
     if (flag == "random") r.nat_flags |= 0x4;        // NF_NAT_RANGE_PROTO_RANDOM
     if (flag == "persistent") r.nat_flags |= 0x8;    // NF_NAT_RANGE_PERSISTENT
@@ -221,9 +223,25 @@ bool lower_nat(Context& ctx, const Stmt& s, std::vector<ir::Stmt>& out) {
         hi = make_const(ir::be_resize(e->kids[1]->bytes, (e->kids[1]->bits + 7) / 8));
         return true;
       }
+      if (e->kind == ExprKind::Prefix && e->kids[0]->kind == ExprKind::Value) {
+        // an address prefix is the range of its addresses
+        ir::Bytes low = ir::be_resize(e->kids[0]->bytes, (e->kids[0]->bits + 7) / 8), high = low;
+        for (size_t bit = static_cast<size_t>(e->number); bit < high.size() * 8; ++bit) {
+          low[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+          high[bit / 8] |= static_cast<uint8_t>(0x80u >> (bit % 8));
+        }
+        lo = make_const(low);
+        hi = make_const(high);
+        return true;
+      }
+      if (e->kind == ExprKind::Map) {  // `dnat to ip daddr map { ... }`: one value from the map
+        lo = hi = lower_value(ctx, *e, nullptr);
+        return lo != nullptr;
+      }
       return unsupported(ctx, e->loc, "this nat address or port expression");
     };
     if (!bounds(addr, r.addr_min, r.addr_max) || !bounds(port, r.port_min, r.port_max)) return false;
+    if (r.nat_family == 1 && r.addr_min) r.nat_family = r.addr_min->len == 16 ? 10 : 2;
   }
   out.push_back(std::move(r));
   return true;

@@ -201,11 +201,18 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
           // another thread (counter_cell) may read the map meanwhile.
           else if ((s.kind == ir::StmtKind::Limit || s.kind == ir::StmtKind::Quota) && s.obj < 0) st.stmts[&s];
   }
-  for (const ir::Table& t : st.prog.tables)
-    if (table_uses_ct(t)) {
-      st.track_ipv4 |= t.family == ir::Family::Ip || t.family == ir::Family::Inet;
-      st.track_ipv6 |= t.family == ir::Family::Ip6 || t.family == ir::Family::Inet;
+  for (const ir::Table& t : st.prog.tables) {
+    const bool v4 = t.family == ir::Family::Ip || t.family == ir::Family::Inet;
+    const bool v6 = t.family == ir::Family::Ip6 || t.family == ir::Family::Inet;
+    const bool nat = std::any_of(t.chains.begin(), t.chains.end(),
+                                 [](const ir::Chain& c) { return c.base && c.type == "nat"; });
+    if (table_uses_ct(t) || nat) {
+      st.track_ipv4 |= v4;
+      st.track_ipv6 |= v6;
     }
+    st.nat_ipv4 |= nat && v4;
+    st.nat_ipv6 |= nat && v6;
+  }
   index_hooks(st);
   return vm;
 }
@@ -231,7 +238,7 @@ static std::vector<HookChain> hook_chains(const ir::Program& prog, ir::Family fa
     for (size_t ci = 0; ci < t.chains.size(); ++ci) {
       const ir::Chain& c = t.chains[ci];
       if (!c.base || !hook_matches(c.hook, hook)) continue;
-      chains.push_back({ti, static_cast<int>(ci), c.priority, inet_ingress});
+      chains.push_back({ti, static_cast<int>(ci), c.priority, inet_ingress, c.type == "nat"});
     }
   }
   std::reverse(chains.begin(), chains.end());
@@ -255,6 +262,7 @@ Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
   Decision d;
   for (const HookChain& e : st.hooks[hook_slot(family, hook)]) {
     if (e.priority < priorities.first || e.priority > priorities.last) continue;
+    if ((priorities.types == ChainTypes::Nat && !e.nat) || (priorities.types == ChainTypes::NotNat && e.nat)) continue;
     if (e.inet_ingress && pkt.layout.protocol != packet::kEthPIp && pkt.layout.protocol != packet::kEthPIpv6) continue;
     const ir::Table& t = st.prog.tables[e.table];
     const ir::Chain& c = t.chains[static_cast<size_t>(e.chain)];
@@ -275,6 +283,11 @@ Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
     d.chain = c.name;
     d.handle = r.handle;
     if (r.verdict != ir::VerdictCode::Accept) break;
+    // nf_nat_inet_fn: the first nat chain that binds the connection ends the walk
+    if (e.nat && pkt.ct.entry &&
+        nat::initialized(*pkt.ct.entry, hook == Hook::Prerouting || hook == Hook::Output ? nat::Manip::Dst
+                                                                                         : nat::Manip::Src))
+      break;
   }
   return d;
 }
@@ -300,9 +313,16 @@ bool Interpreter::tracks(ir::Family family) const {
   return family == ir::Family::Ip ? state_->track_ipv4 : family == ir::Family::Ip6 ? state_->track_ipv6 : false;
 }
 
-void Interpreter::share_conntrack(std::shared_ptr<conntrack::Table> table) {
+nat::Nat& Interpreter::nat() { return *state_->nat; }
+
+bool Interpreter::nats(ir::Family family) const {
+  return family == ir::Family::Ip ? state_->nat_ipv4 : family == ir::Family::Ip6 ? state_->nat_ipv6 : false;
+}
+
+void Interpreter::share_conntrack(std::shared_ptr<conntrack::Table> table, std::shared_ptr<nat::Nat> nat) {
   if (!table) throw std::invalid_argument("share_conntrack: no table");
   state_->conntrack = std::move(table);
+  if (nat) state_->nat = std::move(nat);
 }
 
 }  // namespace nfx::vm

@@ -47,6 +47,7 @@ struct HookChain {
   int chain;
   int priority;
   bool inet_ingress;  // an inet chain at netdev ingress: IPv4 and IPv6 packets only
+  bool nat;           // a chain of type nat
 };
 constexpr size_t kHookSlots = 8 * 8;
 inline size_t hook_slot(ir::Family f, Hook h) {
@@ -81,7 +82,9 @@ struct Interpreter::State {
   std::vector<std::unique_ptr<NativeTable>> native_tables;
   bool use_native = true;
   std::shared_ptr<conntrack::Table> conntrack = std::make_shared<conntrack::Table>();
+  std::shared_ptr<nat::Nat> nat = std::make_shared<nat::Nat>();
   bool track_ipv4 = false, track_ipv6 = false;  // some ip/inet (ip6/inet) table uses ct
+  bool nat_ipv4 = false, nat_ipv6 = false;      // some ip/inet (ip6/inet) table has a nat chain
 };
 
 // One packet in one table.
@@ -131,6 +134,10 @@ void exec_reject(const ir::Stmt& s, Exec& x);
 bool eval_ct(const ir::Value& v, Exec& x, Bytes& out);
 bool exec_ct_set(const ir::Stmt& s, Exec& x);
 void exec_notrack(Exec& x);
+
+// nat.cc: snat, dnat, masquerade, redirect: a binding for the packet's new
+// connection; the verdict (accept, or drop when none can be made) goes to `v`.
+bool exec_nat(const ir::Stmt& s, Exec& x, ir::Verdict& v);
 const char* ct_key_unsupported(uint32_t key);  // nullptr: eval_ct reads it
 
 // validate.cc: why the interpreter cannot run something ("" if it can).

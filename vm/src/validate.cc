@@ -74,7 +74,12 @@ std::string check_stmt(const ir::Stmt& s) {
     case ir::StmtKind::CtSet:
       if (s.key != 3) return "setting this ct key (only ct mark can be set yet)";
       return check_value(*s.value);
-    case ir::StmtKind::Nat: return "nat (it needs connection tracking, not part of nfx eval yet)";
+    case ir::StmtKind::Nat:
+      if (s.nat_flags & 0x40) return "nat with the prefix (netmap) flag";
+      for (const ir::ValuePtr* v : {&s.addr_min, &s.addr_max, &s.port_min, &s.port_max})
+        if (*v)
+          if (std::string why = check_value(**v); !why.empty()) return why;
+      return {};
     case ir::StmtKind::Reject:
       if (s.reject_type > 2) return fmt::format("reject type {} (the kernel refuses it: Invalid argument)", s.reject_type);
       if (s.reject_type == 2 && s.reject_code > 3)
@@ -198,7 +203,7 @@ bool value_uses_ct(const ir::Value& v) {
 
 // Whether a statement reads or changes the packet's connection.
 bool uses_ct(const ir::Stmt& s) {
-  if (s.kind == ir::StmtKind::CtSet || s.kind == ir::StmtKind::Notrack) return true;
+  if (s.kind == ir::StmtKind::CtSet || s.kind == ir::StmtKind::Notrack || s.kind == ir::StmtKind::Nat) return true;
   if (s.kind == ir::StmtKind::Match) return s.pred.lhs && value_uses_ct(*s.pred.lhs);
   if (s.value && value_uses_ct(*s.value)) return true;
   for (const auto& i : s.inner)
@@ -230,9 +235,24 @@ std::string check_program(const ir::Program& p, const KernelFeatures& features) 
   std::string errors;
   for (const ir::Table& t : p.tables) {
     for (const ir::Chain& c : t.chains) {
-      if (c.base && c.type == "nat")
-        errors += fmt::format("{} {} {}: nat chains need connection tracking, not part of nfx eval yet\n",
-                              ir::family_name(t.family), t.name, c.name);
+      if (c.base && c.type == "nat" && !tracked_family(t.family))
+        errors += fmt::format("{} {} {}: nat chains in {} tables are not supported\n", ir::family_name(t.family),
+                              t.name, c.name, ir::family_name(t.family));
+      // nft_nat_validate, nft_masq_validate, nft_redir_validate: only in nat
+      // chains, source NAT where the source is translated, destination NAT
+      // where the destination is
+      for (const ir::Rule& r : c.rules)
+        for (const ir::Stmt& s : r.stmts) {
+          if (s.kind != ir::StmtKind::Nat || !c.base) continue;
+          const bool src = s.nat == ir::NatType::Snat || s.nat == ir::NatType::Masquerade;
+          const bool hook_ok = src ? c.hook == "postrouting" || c.hook == "input"
+                                   : c.hook == "prerouting" || c.hook == "output";
+          if (c.type != "nat" || !hook_ok)
+            errors += fmt::format("{} {} {}: nat statements belong in nat chains of the {} hooks (the kernel "
+                                  "refuses this rule: Operation not supported, rule handle {})\n",
+                                  ir::family_name(t.family), t.name, c.name,
+                                  src ? "postrouting and input" : "prerouting and output", r.handle);
+        }
       for (const ir::Rule& r : c.rules)
         for (const ir::Stmt& s : r.stmts)
           if (std::string why = check_stmt(s); why.empty() && uses_ct(s) && !tracked_family(t.family))

@@ -15,16 +15,8 @@ inline constexpr uint64_t kSecond = 1'000'000'000;
 // ICMP error carries.
 std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_t th, uint8_t l3, uint8_t l4);
 
-// ipv6_skip_exthdr: from offset `at`, where a header of type `next`
-// starts, past hop-by-hop, routing, fragment, AH and destination options
-// headers. nullopt at "no next header" or a header cut short. A fragment
-// header of a non-first fragment stops the walk on it (later_fragment).
-struct Ipv6Skip {
-  size_t at;
-  uint8_t next;
-  bool later_fragment;
-};
-std::optional<Ipv6Skip> ipv6_skip_exthdr(std::span<const uint8_t> pkt, size_t at, uint8_t next);
+using packet::Ipv6Skip;
+using packet::ipv6_skip_exthdr;
 
 // The layout as conntrack sees the packet (ipv4_get_l4proto /
 // ipv6_skip_exthdr, which walks through AH where nft's ipv6_find_hdr stops):

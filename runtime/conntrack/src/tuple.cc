@@ -80,27 +80,6 @@ std::optional<Tuple> tuple_at(std::span<const uint8_t> pkt, uint32_t nh, uint32_
   }
 }
 
-std::optional<Ipv6Skip> ipv6_skip_exthdr(std::span<const uint8_t> pkt, size_t at, uint8_t next) {
-  constexpr uint8_t kHopByHop = 0, kRouting = 43, kFragment = 44, kAuth = 51, kNoNext = 59, kDestOpts = 60;
-  while (next == kHopByHop || next == kRouting || next == kFragment || next == kAuth || next == kDestOpts ||
-         next == kNoNext) {
-    if (next == kNoNext || pkt.size() < at + 2) return std::nullopt;
-    size_t len;
-    if (next == kFragment) {
-      if (pkt.size() < at + 4) return std::nullopt;
-      if (((pkt[at + 2] << 8 | pkt[at + 3]) & ~0x7) != 0) return Ipv6Skip{at, next, true};
-      len = 8;
-    } else if (next == kAuth) {
-      len = (pkt[at + 1] + 2u) * 4u;
-    } else {
-      len = (pkt[at + 1] + 1u) * 8u;
-    }
-    next = pkt[at];
-    at += len;
-  }
-  return Ipv6Skip{at, next, false};
-}
-
 std::optional<packet::PacketLayout> conntrack_view(std::span<const uint8_t> frame, const packet::PacketLayout& layout) {
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
   const uint32_t nh = layout.nh_off;

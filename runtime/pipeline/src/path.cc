@@ -53,6 +53,60 @@ struct Walk {
 // does (it registers when the first ct rule loads), so chains below -400
 // see fragments and chains from -200 on see the connection.
 constexpr int kDefragPriority = -400, kConntrackPriority = -200;
+// The kernel's NAT hooks: destination NAT in prerouting and output, source
+// NAT in postrouting and input. The nat chains of a hook run inside them.
+constexpr int kDstNatPriority = -100, kSrcNatPriority = 100;
+
+bool drop_before(Walk& w, std::string why) {
+  w.out.dropped_before = std::move(why);
+  w.out.decision = vm::Decision{};
+  w.out.decision.verdict = ir::VerdictCode::Drop;
+  return false;
+}
+
+nat::Hook nat_hook(Hook h) {
+  switch (h) {
+    case Hook::Prerouting: return nat::Hook::Prerouting;
+    case Hook::Input: return nat::Hook::Input;
+    case Hook::Output: return nat::Hook::Output;
+    default: return nat::Hook::Postrouting;
+  }
+}
+
+// nf_nat_ipv4_fn / nf_nat_ipv6_fn / nf_nat_inet_fn at hook `h`: an ICMP
+// error related to a connection is translated inside and out; the first
+// packet of a connection (or of a related one) not yet bound for the hook's
+// manip meets the nat chains, and gets a null binding when none binds it;
+// then every packet is rewritten by its connection's bindings.
+bool nat_step(Walk& w, ir::Family fam, Hook h) {
+  vm::Packet& p = w.pkt;
+  const std::shared_ptr<conntrack::Entry> ct = p.ct.entry;
+  if (!ct) return true;
+  const nat::Hook nh = nat_hook(h);
+  const nat::Manip manip = nat::manip_of(nh);
+  std::span<uint8_t> frame(p.frame.data(), p.frame.size());
+  const conntrack::Info info = p.ct.info;
+  const bool related = info == conntrack::Info::Related || info == conntrack::Info::RelatedReply;
+  if (related && nat::is_icmp(frame, p.layout)) {
+    if (!nat::translate_icmp_error(frame, p.layout, *ct, p.ct.dir, nh))
+      return drop_before(w, "nf_nat: the ICMP error cannot be translated");
+    return true;
+  }
+  if ((info == conntrack::Info::New || related) && !nat::initialized(*ct, manip)) {
+    if (!w.hook(fam, h, {INT32_MIN, INT32_MAX, vm::ChainTypes::Nat})) return false;
+    if (!nat::initialized(*ct, manip)) w.vm.nat().null_binding(w.vm.conntrack(), ct, manip, p.meta.now_ns);
+  }
+  if (!nat::translate(frame, p.layout, *ct, p.ct.dir, nh)) return drop_before(w, "nf_nat: headers cut short");
+  return true;
+}
+
+// The chains of `h` from priority `from` on, with the NAT hook at `at`
+// between them when the family has NAT.
+bool hook_with_nat(Walk& w, ir::Family fam, Hook h, int from, int at) {
+  if (!w.vm.nats(fam)) return w.hook(fam, h, {from, INT32_MAX});
+  return w.hook(fam, h, {from, at - 1, vm::ChainTypes::NotNat}) && nat_step(w, fam, h) &&
+         w.hook(fam, h, {at, INT32_MAX, vm::ChainTypes::NotNat});
+}
 
 // Runs `h` (prerouting or output) for an IP packet with the kernel's
 // defragmentation and conntrack steps between its chains when `fam` is
@@ -83,7 +137,13 @@ bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
       return false;
     }
   }
-  return w.hook(fam, h, {kConntrackPriority, INT32_MAX});
+  return hook_with_nat(w, fam, h, kConntrackPriority, kDstNatPriority);
+}
+
+// Postrouting or input: the chains with source NAT among them.
+bool source_nat_hook(Walk& w, ir::Family fam, Hook h) {
+  if (!w.vm.tracks(fam)) return w.hook(fam, h);
+  return hook_with_nat(w, fam, h, INT32_MIN, kSrcNatPriority);
 }
 
 // __nf_conntrack_confirm after the last hook (input or postrouting): a new
@@ -271,8 +331,9 @@ bool path_from_name(const std::string& name, Path& out) {
 }
 
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
-                    const std::function<void(const vm::TraceEvent&)>& trace) {
+                    const std::function<void(const vm::TraceEvent&)>& trace, const Route& route) {
   PathResult out;
+  const Interface* out_if = &oif;
   bool receives = path != Path::Output;
   Walk w{vm, pkt, out, trace, receives ? &iif : nullptr};
   pkt.meta.iif_addr4 = receives ? iif.addr4 : std::vector<uint8_t>{};
@@ -332,21 +393,39 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       out.decision.verdict = ir::VerdictCode::Drop;
       return out;
     }
-    if (path == Path::Input) {
-      if (!tracked_hook(w, fam, Hook::Prerouting)) return out;
+    // local delivery, after prerouting
+    auto deliver = [&] {
       if (fam == ir::Family::Ip && pkt.layout.fragment) {
         // ip_local_deliver reassembles before the input hook: a fragment
         // is held (and with no other fragments, never delivered). IPv6
         // reassembles after it, in the fragment header's handler.
         out.dropped_before = "ip_local_deliver (fragment held for reassembly)";
         out.decision.verdict = ir::VerdictCode::Drop;
-        return out;
+        return;
       }
-      if (!w.hook(fam, Hook::Input) || !confirm(w)) return out;
+      if (!source_nat_hook(w, fam, Hook::Input) || !confirm(w)) return;
+      out.accepted = true;
+      out.local = true;
+    };
+    if (path == Path::Input) {
+      if (tracked_hook(w, fam, Hook::Prerouting)) deliver();
+      return out;
     } else {
       if (path == Path::Forward) {
         if (!tracked_hook(w, fam, Hook::Prerouting)) return out;
-        set_devices(pkt, &iif, &oif);
+        // the route is looked up after prerouting, which may have changed
+        // the destination (ip_rcv_finish)
+        if (route) {
+          out_if = route(pkt);
+          if (!out_if) {
+            pkt.meta.local = true;
+            deliver();
+            return out;
+          }
+        }
+        pkt.meta.oif_addr4 = out_if->addr4;
+        pkt.meta.oif_addr6 = out_if->addr6;
+        set_devices(pkt, &iif, out_if);
         if (pkt.meta.pkttype != 0) {  // ip_forward: only frames sent to this host's MAC
           out.dropped_before = "ip_forward (not addressed to this host's MAC)";
           out.decision = vm::Decision{};
@@ -360,17 +439,19 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
         if (!w.hook(fam, Hook::Forward)) return out;
       } else {
         set_devices(pkt, nullptr, &oif);
+        pkt.meta.oif_addr4 = oif.addr4;
+        pkt.meta.oif_addr6 = oif.addr6;
         if (!tracked_hook(w, fam, Hook::Output)) return out;
       }
       // ip_output / ip6_output pass the packet's current device as `in`:
       // the input device when forwarding, none for local output.
-      if (!w.hook(fam, Hook::Postrouting) || !confirm(w)) return out;
+      if (!source_nat_hook(w, fam, Hook::Postrouting) || !confirm(w)) return out;
     }
   }
-  if (sends && path != Path::Bridge) set_next_hop_header(pkt, oif);
+  if (sends && path != Path::Bridge) set_next_hop_header(pkt, *out_if);
   if (sends) {
     set_context(pkt, packet::Context::Validate);
-    set_devices(pkt, nullptr, &oif);
+    set_devices(pkt, nullptr, out_if);
     if (!w.hook(ir::Family::Netdev, Hook::Egress)) return out;
   }
   out.accepted = true;

@@ -10,6 +10,7 @@
 
 #include <nfx/conntrack.h>
 #include <nfx/ir.h>
+#include <nfx/nat.h>
 #include <nfx/packet.h>
 
 #include <cstdint>
@@ -46,6 +47,8 @@ struct PacketMeta {
   // (the input path), whose errors come from the original destination.
   std::vector<uint8_t> iif_addr4, iif_addr6;
   bool local = false;
+  // The output interface's addresses: what masquerade translates to.
+  std::vector<uint8_t> oif_addr4, oif_addr6;
   // The input interface's MAC (6 bytes, or empty: not known), the source of
   // the replies the IP stack sends back through it.
   std::vector<uint8_t> iif_mac;
@@ -108,8 +111,13 @@ struct KernelFeatures {
 // The interpreter: an IR program plus its mutable state (counters, sets,
 // limit buckets, quotas, numgen counters). Not thread-safe.
 // Base chain priorities [first, last], both included.
+// `types`: all of them, those not of type nat, or only the nat chains
+// (which the kernel runs together at its NAT hook, whatever their own
+// priorities, and only until one of them binds the connection).
+enum class ChainTypes : uint8_t { All, NotNat, Nat };
 struct PriorityRange {
   int first = INT32_MIN, last = INT32_MAX;
+  ChainTypes types = ChainTypes::All;
 };
 
 // ------------------------------------------------------------------ native code
@@ -207,10 +215,16 @@ class Interpreter {
   // packets in (one per interpreter unless shared: a reloaded ruleset keeps
   // the running one's connections).
   conntrack::Table& conntrack();
-  void share_conntrack(std::shared_ptr<conntrack::Table> table);
+  // NAT's state beside the table (source bindings), shared with it.
+  nat::Nat& nat();
+  void share_conntrack(std::shared_ptr<conntrack::Table> table, std::shared_ptr<nat::Nat> nat = nullptr);
   // Whether packets of `family` (ip or ip6) are tracked: as in the kernel,
   // only once a rule of an ip/inet (ip6/inet) table uses connection tracking.
   bool tracks(ir::Family family) const;
+  // Whether NAT runs for `family` (ip or ip6): once an ip/inet (ip6/inet)
+  // table has a nat chain, the kernel's NAT hooks bind and translate every
+  // tracked packet of the family, whichever hook the chains are on.
+  bool nats(ir::Family family) const;
 
   // The {packets, bytes} cells of a counter statement of table `table` (its
   // own, or its named counter's), which native code increments in place.
@@ -247,7 +261,7 @@ int nfx_native_stmt(void* exec, const void* stmt, int32_t* code, int32_t* chain)
 int32_t nfx_native_classify(const void* classifier, const uint64_t* keys);
 }
 
-// The kernel's jhash (lookup3) of `len` bytes with `seed`.
-uint32_t jhash(const uint8_t* data, size_t len, uint32_t seed);
+// The kernel's jhash, for the hash expression and symhash.
+using packet::jhash;
 
 }  // namespace nfx::vm

@@ -322,6 +322,22 @@ std::optional<std::uint32_t> find_ipv4_option(std::span<const std::uint8_t> fram
 std::optional<OptionRef> find_sctp_chunk(std::span<const std::uint8_t> frame,
                                          const PacketLayout& layout, std::uint8_t type);
 
+// ipv6_skip_exthdr: from offset `at`, where a header of type `next`
+// starts, past hop-by-hop, routing, fragment, AH and destination options
+// headers. nullopt at "no next header" or a header cut short. A fragment
+// header of a non-first fragment stops the walk on it (later_fragment).
+struct Ipv6Skip {
+  std::size_t at;
+  std::uint8_t next;
+  bool later_fragment;
+};
+std::optional<Ipv6Skip> ipv6_skip_exthdr(std::span<const std::uint8_t> pkt, std::size_t at, std::uint8_t next);
+
+// The kernel's jhash (Bob Jenkins' lookup3, include/linux/jhash.h) of `len`
+// bytes with `seed`; jhash2 over 32-bit words gives the same value for the
+// same bytes.
+std::uint32_t jhash(const std::uint8_t* data, std::size_t len, std::uint32_t seed);
+
 // ---------------------------------------------------------------------------
 // Checksums. Sums are one's complement sums of the bytes read as big-endian
 // 16-bit words (a trailing odd byte is the high byte of a last word), kept in

@@ -37,6 +37,7 @@ struct Interface {
 
 struct PathResult {
   bool accepted = false;       // the frame reached the end of the path
+  bool local = false;          // ... and that end was local delivery (input)
   vm::Decision decision;       // the last hook's decision (or the one that dropped)
   // Every hook run on the way, in order, each with the base chain and rule
   // that decided it (replies moved out): what a differential test of two
@@ -51,10 +52,17 @@ struct PathResult {
   std::vector<packet::Frame> replies;
 };
 
+// The routing decision for a received packet after prerouting (which may
+// have translated its destination): the interface it leaves by, or nullptr
+// when it is for this host.
+using Route = std::function<const Interface*(const vm::Packet&)>;
+
 // Runs `pkt` (a received Ethernet frame, or a locally sent one for Output)
 // along `path`. `iif` is where replies leave. Packets the IP stack would drop before prerouting (ip_rcv /
-// ipv6_rcv checks) are dropped with `dropped_before` saying why.
+// ipv6_rcv checks) are dropped with `dropped_before` saying why. On the
+// forward path, `route` (if given) picks the output interface instead of
+// `oif`, or delivers the packet locally.
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
-                    const std::function<void(const vm::TraceEvent&)>& trace = {});
+                    const std::function<void(const vm::TraceEvent&)>& trace = {}, const Route& route = {});
 
 }  // namespace nfx::pipeline

@@ -2,9 +2,9 @@
 // expression and symhash use it, so results match the kernel's for a seed.
 #include <cstring>
 
-#include <nfx/vm.h>
+#include <nfx/packet.h>
 
-namespace nfx::vm {
+namespace nfx::packet {
 
 namespace {
 
@@ -73,4 +73,4 @@ uint32_t jhash(const uint8_t* k, size_t length, uint32_t initval) {
   return c;
 }
 
-}  // namespace nfx::vm
+}  // namespace nfx::packet

@@ -1,0 +1,365 @@
+#!/usr/bin/python3
+"""NAT in nfx against NAT in the kernel.
+
+A kernel router in a network namespace of its own, with two TAP ports and a
+NAT ruleset, and nfx's router pipeline (nfx_nat_replay) with the same ports,
+addresses, routes and ruleset, get the same frames in the same order, from
+both sides: connections out through masquerade and through SNAT to an
+address range and to a fixed port, port forwards in through DNAT, replies,
+ICMP echo through NAT, ICMP errors about translated connections (their
+inner packets translated too), a TCP connection's teardown, and IPv6
+masquerade and DNAT. Compared: every frame that comes out of either port,
+byte for byte (addresses, ports, checksums, TTLs, MACs), and the conntrack
+table as `conntrack -L` prints it (timeouts within 3 s, as the kernel's count
+down while the test runs).
+
+Not sent, because the two would differ by design: frames for the router
+itself (the kernel's own TCP/UDP stack answers them; nfx has none yet), and
+port clashes (the kernel then picks a random port).
+
+usage: nat_kernel_test.py nfx_nat_replay
+Needs root, nft, conntrack, ip and Debian's python3-scapy (/usr/bin/python3).
+"""
+import ctypes
+import fcntl
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+if os.geteuid() != 0:
+    sys.exit("nat_kernel_test: needs root (it makes a network namespace and TAP devices)")
+try:
+    from scapy.all import ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, Raw
+except ImportError:
+    sys.exit("nat_kernel_test: scapy is missing for %s; install python3-scapy, run with /usr/bin/python3"
+             % sys.executable)
+
+LAN_MAC, WAN_MAC, GW_MAC = "02:6e:66:78:00:01", "02:6e:66:78:00:02", "02:00:00:00:02:fe"
+SERVER, SERVER2, ROUTER = "198.51.100.10", "198.51.100.20", "198.51.100.1"
+SERVER6 = "2001:db8:5::10"
+
+
+def host_mac(n):
+    return "02:00:00:00:01:%02x" % n
+
+
+RULESET = """table ip nat {
+\tchain pre {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tiifname "wan0" tcp dport 8080 dnat to 10.1.0.2:80
+\t\tiifname "wan0" udp dport 5353 dnat to 10.1.0.3
+\t}
+\tchain post {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\toifname "wan0" ip saddr 10.1.0.2 masquerade
+\t\toifname "wan0" ip saddr 10.1.0.3 snat to 203.0.113.5-203.0.113.7
+\t\toifname "wan0" ip saddr 10.1.0.4 meta l4proto tcp snat to 203.0.113.9:20000
+\t}
+}
+table ip6 nat {
+\tchain pre {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tiifname "wan0" tcp dport 8080 dnat to [fd00:1::2]:80
+\t}
+\tchain post {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\toifname "wan0" ip6 saddr fd00:1::/64 masquerade
+\t}
+}
+table inet filter {
+\tchain forward {
+\t\ttype filter hook forward priority filter; policy accept;
+\t\tct state invalid counter drop
+\t}
+}
+"""
+
+
+def lan(n, pkt):
+    """A frame from inside host n (10.1.0.n / fd00:1::n) into lan0."""
+    return ("lan0", Ether(src=host_mac(n), dst=LAN_MAC) / pkt)
+
+
+def wan(pkt):
+    """A frame from the gateway into wan0."""
+    return ("wan0", Ether(src=GW_MAC, dst=WAN_MAC) / pkt)
+
+
+def tcp(src, dst, sport, dport, flags, seq, ack=0, payload=b"", v6=False):
+    ip = IPv6(src=src, dst=dst) if v6 else IP(src=src, dst=dst)
+    t = ip / TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=64240)
+    return t / Raw(payload) if payload else t
+
+
+def frames():
+    f = []
+    # Out through masquerade: a TCP connection's whole life.
+    c, s = ("10.1.0.2", 40000), (SERVER, 80)
+    f += [lan(2, tcp(c[0], s[0], c[1], s[1], "S", 1000)),
+          wan(tcp(s[0], "203.0.113.1", s[1], c[1], "SA", 5000, 1001)),
+          lan(2, tcp(c[0], s[0], c[1], s[1], "A", 1001, 5001)),
+          lan(2, tcp(c[0], s[0], c[1], s[1], "PA", 1001, 5001, b"GET / HTTP/1.0\r\n\r\n")),
+          wan(tcp(s[0], "203.0.113.1", s[1], c[1], "PA", 5001, 1019, b"HTTP/1.0 200 OK\r\n\r\nhello")),
+          lan(2, tcp(c[0], s[0], c[1], s[1], "FA", 1019, 5025)),
+          wan(tcp(s[0], "203.0.113.1", s[1], c[1], "FA", 5025, 1020)),
+          lan(2, tcp(c[0], s[0], c[1], s[1], "A", 1020, 5026))]
+    # The same client port to another server keeps its mapping.
+    f += [lan(2, tcp(c[0], SERVER2, c[1], 443, "S", 7000))]
+    # Out through SNAT to a range (the address by the kernel's hash), with a reply.
+    f += [lan(3, IP(src="10.1.0.3", dst=SERVER) / UDP(sport=5000, dport=53) / Raw(b"query")),
+          lan(3, IP(src="10.1.0.3", dst=SERVER2) / UDP(sport=5001, dport=53) / Raw(b"query2"))]
+    # Out through SNAT to a fixed port.
+    f += [lan(4, tcp("10.1.0.4", SERVER, 33333, 25, "S", 42)),
+          wan(tcp(SERVER, "203.0.113.9", 25, 20000, "SA", 99, 43))]
+    # ICMP echo through masquerade, and its reply.
+    f += [lan(2, IP(src="10.1.0.2", dst=SERVER) / ICMP(type=8, id=77, seq=1) / Raw(b"ping")),
+          wan(IP(src=SERVER, dst="203.0.113.1") / ICMP(type=0, id=77, seq=1) / Raw(b"ping"))]
+    # A port forward in through DNAT: a handshake and data.
+    f += [wan(tcp(SERVER2, "203.0.113.1", 50000, 8080, "S", 300)),
+          lan(2, tcp("10.1.0.2", SERVER2, 80, 50000, "SA", 900, 301)),
+          wan(tcp(SERVER2, "203.0.113.1", 50000, 8080, "A", 301, 901)),
+          wan(tcp(SERVER2, "203.0.113.1", 50000, 8080, "PA", 301, 901, b"hi there"))]
+    # UDP in through DNAT (address only), answered by a port unreachable
+    # from the inside host: the error's inner packet is translated back.
+    req = IP(src=SERVER2, dst="203.0.113.1") / UDP(sport=6000, dport=5353) / Raw(b"mdns?")
+    f += [wan(req)]
+    inner = IP(src=SERVER2, dst="10.1.0.3", ttl=63) / UDP(sport=6000, dport=5353) / Raw(b"mdns?")
+    f += [lan(3, IP(src="10.1.0.3", dst=SERVER2) / ICMP(type=3, code=3) / bytes(IP(bytes(inner))))]
+    # An ICMP error from a router on the way about the SNAT'd UDP flow of
+    # 10.1.0.3 (its translated source found from the conntrack table's
+    # reply tuple by the replay of the kernel's own choice, see below).
+    f += [("icmp-error-about-snat", None)]
+    # Out through masquerade, IPv6: a handshake and an echo.
+    f += [lan(2, tcp("fd00:1::2", SERVER6, 41000, 80, "S", 10, v6=True)),
+          wan(tcp(SERVER6, "2001:db8:2::1", 80, 41000, "SA", 20, 11, v6=True)),
+          lan(2, IPv6(src="fd00:1::2", dst=SERVER6) / ICMPv6EchoRequest(id=9, seq=1)),
+          wan(IPv6(src=SERVER6, dst="2001:db8:2::1") / ICMPv6EchoReply(id=9, seq=1))]
+    # In through DNAT, IPv6, and an ICMPv6 error from inside about it.
+    f += [wan(tcp(SERVER6, "2001:db8:2::1", 42000, 8080, "S", 500, v6=True)),
+          lan(2, tcp("fd00:1::2", SERVER6, 80, 42000, "SA", 600, 501, v6=True))]
+    inner6 = IPv6(src=SERVER6, dst="fd00:1::2", hlim=63) / TCP(sport=42000, dport=80, flags="A", seq=501, ack=601,
+                                                              window=64240)
+    f += [lan(2, IPv6(src="fd00:1::2", dst=SERVER6) / ICMPv6DestUnreach(code=1) / bytes(IPv6(bytes(inner6))))]
+    return f
+
+
+# ---------------------------------------------------------------- the kernel
+
+CLONE_NEWNET = 0x40000000
+TUNSETIFF = 0x400454CA
+IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def sysctl(path, value):
+    with open("/proc/sys/" + path.replace(".", "/"), "w") as f:
+        f.write(value)
+
+
+def open_tap(name):
+    fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
+    return fd
+
+
+def kernel_router():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        sys.exit("nat_kernel_test: unshare(CLONE_NEWNET): %s" % os.strerror(ctypes.get_errno()))
+    sh("ip", "link", "set", "lo", "up")
+    for conf in ("all", "default"):
+        sysctl("net.ipv4.conf.%s.rp_filter" % conf, "0")
+        sysctl("net.ipv4.conf.%s.send_redirects" % conf, "0")
+        sysctl("net.ipv6.conf.%s.addr_gen_mode" % conf, "1")
+        sysctl("net.ipv6.conf.%s.accept_dad" % conf, "0")
+        sysctl("net.ipv6.conf.%s.router_solicitations" % conf, "0")
+        sysctl("net.ipv6.conf.%s.accept_ra" % conf, "0")
+    sysctl("net.ipv4.ip_forward", "1")
+    sysctl("net.ipv6.conf.all.forwarding", "1")
+    sysctl("net.ipv4.icmp_ratelimit", "0")
+    sysctl("net.ipv6.icmp.ratelimit", "0")
+    fds = {"lan0": open_tap("lan0"), "wan0": open_tap("wan0")}
+    for name, mac in (("lan0", LAN_MAC), ("wan0", WAN_MAC)):
+        sh("ip", "link", "set", name, "address", mac, "multicast", "off")
+        sh("ip", "link", "set", name, "up")
+    sh("ip", "addr", "add", "10.1.0.1/24", "dev", "lan0")
+    sh("ip", "addr", "add", "fd00:1::1/64", "dev", "lan0", "nodad")
+    sh("ip", "addr", "add", "203.0.113.1/24", "dev", "wan0")
+    sh("ip", "addr", "add", "2001:db8:2::1/64", "dev", "wan0", "nodad")
+    for n in range(2, 6):
+        sh("ip", "neigh", "replace", "10.1.0.%d" % n, "lladdr", host_mac(n), "dev", "lan0", "nud", "permanent")
+        sh("ip", "neigh", "replace", "fd00:1::%x" % n, "lladdr", host_mac(n), "dev", "lan0", "nud", "permanent")
+    sh("ip", "neigh", "replace", "203.0.113.254", "lladdr", GW_MAC, "dev", "wan0", "nud", "permanent")
+    sh("ip", "neigh", "replace", "2001:db8:2::fe", "lladdr", GW_MAC, "dev", "wan0", "nud", "permanent")
+    sh("ip", "route", "add", "default", "via", "203.0.113.254", "dev", "wan0")
+    sh("ip", "-6", "route", "add", "default", "via", "2001:db8:2::fe", "dev", "wan0")
+    return fds
+
+
+def noise(frame):
+    """What the kernel sends on its own (IPv6 multicast: MLD, solicitations)."""
+    return frame[:2] == b"\x33\x33"
+
+
+def read_all(fds, wait):
+    out = []
+    deadline = time.monotonic() + wait
+    while True:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select(list(fds.values()), [], [], max(left, 0))
+        if not ready:
+            return out
+        for name, fd in fds.items():
+            if fd in ready:
+                try:
+                    while True:
+                        b = os.read(fd, 65536)
+                        if not noise(b):
+                            out.append("%s %s" % (name, b.hex()))
+                except BlockingIOError:
+                    pass
+
+
+def snat_source(table):
+    """The translated source of 10.1.0.3's UDP flow to SERVER in a conntrack listing."""
+    for line in table:
+        m = re.search(r"src=10\.1\.0\.3 dst=%s sport=5000 dport=53 .*src=%s dst=(\S+) sport=53 dport=(\d+)"
+                      % (re.escape(SERVER), re.escape(SERVER)), line)
+        if m:
+            return m.group(1), int(m.group(2))
+    return None
+
+
+def icmp_error_frame(addr, port):
+    inner = IP(src=addr, dst=SERVER, ttl=62) / UDP(sport=port, dport=53) / Raw(b"query")
+    return wan(IP(src=ROUTER, dst=addr) / ICMP(type=3, code=1) / bytes(IP(bytes(inner))))
+
+
+def run_kernel(frame_list):
+    fds = kernel_router()
+    with tempfile.NamedTemporaryFile("w", suffix=".nft") as r:
+        r.write(RULESET)
+        r.flush()
+        proc = subprocess.run(["nft", "-f", r.name], capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit("nat_kernel_test: nft refused the ruleset:\n" + proc.stderr)
+    read_all(fds, 0.2)  # whatever the kernel sent when the ports came up
+    outputs, sent = [], []
+    for side, frame in frame_list:
+        if frame is None:
+            addr = snat_source(conntrack_list())
+            if not addr:
+                sys.exit("nat_kernel_test: the kernel has no SNAT entry for 10.1.0.3's UDP flow")
+            side, frame = icmp_error_frame(*addr)
+        data = bytes(frame)
+        sent.append("%s %s" % (side, data.hex()))
+        os.write(fds[side], data)
+        outputs.append(sorted(read_all(fds, 0.03)))
+    return sent, outputs, conntrack_list()
+
+
+def conntrack_list():
+    proc = subprocess.run(["conntrack", "-L"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit("nat_kernel_test: conntrack -L failed: " + proc.stderr)
+    return [l for l in proc.stdout.splitlines() if l.strip()]
+
+
+# ---------------------------------------------------------------- nfx
+
+def run_nfx(replay, sent):
+    with tempfile.TemporaryDirectory() as d:
+        rpath, fpath = os.path.join(d, "r.nft"), os.path.join(d, "frames")
+        with open(rpath, "w") as f:
+            f.write(RULESET)
+        with open(fpath, "w") as f:
+            f.write("\n".join(sent) + "\n")
+        proc = subprocess.run([replay, rpath, fpath], capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        sys.exit("nat_kernel_test: nfx_nat_replay failed:\n" + proc.stderr)
+    outputs, table, cur = [], [], None
+    for line in proc.stdout.splitlines():
+        if line.startswith("frame "):
+            cur = []
+            outputs.append(cur)
+        elif line == "conntrack":
+            cur = table
+        elif cur is not None:
+            cur.append(line)
+    return [sorted(o) for o in outputs], table
+
+
+TIMEOUT = re.compile(r"^(\S+\s+\d+ )(\d+)( .*)$")
+
+
+def split_timeout(entry):
+    m = TIMEOUT.match(entry)
+    return (m.group(1) + "T" + m.group(3), int(m.group(2))) if m else (entry, 0)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    replay = sys.argv[1]
+    # The replay runs first, outside the kernel router's namespace.
+    pid = os.fork()
+    if pid == 0:
+        try:
+            sent, kout, ktable = run_kernel(frames())
+            with open(os.environ["NAT_KERNEL_RESULT"], "w") as f:
+                f.write(repr((sent, kout, ktable)))
+            os._exit(0)
+        except SystemExit as e:
+            print(e, file=sys.stderr)
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        sys.exit("nat_kernel_test: the kernel side failed")
+    with open(os.environ["NAT_KERNEL_RESULT"]) as f:
+        sent, kout, ktable = eval(f.read())
+    nout, ntable = run_nfx(replay, sent)
+
+    problems = []
+    for i, (k, n) in enumerate(zip(kout, nout), 1):
+        if k != n:
+            problems.append("frame %d (%s): kernel sent %s, nfx sent %s" % (i, sent[i - 1][:4], k or "nothing",
+                                                                          n or "nothing"))
+    if len(kout) != len(nout):
+        problems.append("frames: kernel %d, nfx %d" % (len(kout), len(nout)))
+    kt = sorted(split_timeout(e) for e in ktable)
+    nt = sorted(split_timeout(e) for e in ntable)
+    kkeys, nkeys = [k for k, _ in kt], [k for k, _ in nt]
+    for k in kkeys:
+        if k not in nkeys:
+            problems.append("only the kernel has: " + k)
+    for k in nkeys:
+        if k not in kkeys:
+            problems.append("only nfx has: " + k)
+    for (k, ktime), (n, ntime) in zip(kt, nt):
+        if k == n and abs(ktime - ntime) > 3:
+            problems.append("timeout of %s: kernel %d, nfx %d" % (k, ktime, ntime))
+    forwarded = sum(1 for o in kout if o)
+    print("frames: %d, %d with output; conntrack entries: kernel %d, nfx %d" % (len(sent), forwarded, len(ktable),
+                                                                               len(ntable)))
+    for e in sorted(ktable):
+        print("  " + e)
+    if problems:
+        print("nat_kernel_test: %d differences" % len(problems))
+        for p in problems:
+            print("  " + p)
+        sys.exit(1)
+    print("nat_kernel_test: no differences")
+
+
+if __name__ == "__main__":
+    with tempfile.NamedTemporaryFile(suffix=".result") as result:
+        os.environ["NAT_KERNEL_RESULT"] = result.name
+        main()
