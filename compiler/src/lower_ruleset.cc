@@ -36,7 +36,14 @@ bool lower_object(lower::Context& ctx, const ObjDecl& o, ir::Object& out) {
     out.limit_bytes = l.limit_bytes;
     out.over = l.over;
   } else if (o.type == "ct helper") {
-    // the interpreter refuses ct helper references by name
+    // type "ftp" protocol tcp [l3proto ...]: the helper's name and protocol
+    auto type = o.opts.find("type");
+    auto proto = o.opts.find("protocol");
+    if (type != o.opts.end()) {
+      out.helper = type->second;
+      if (out.helper.size() >= 2 && out.helper.front() == '"') out.helper = out.helper.substr(1, out.helper.size() - 2);
+    }
+    if (proto != o.opts.end()) out.l4proto = proto->second == "tcp" ? 6 : proto->second == "udp" ? 17 : 0;
   } else {
     return lower::unsupported(ctx, o.loc, o.type + " objects");
   }

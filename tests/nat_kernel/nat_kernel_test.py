@@ -148,6 +148,132 @@ def frames():
     return f
 
 
+HELPER_RULESET = """table ip nat {
+\tchain pre {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tiifname "wan0" tcp dport 21 dnat to 10.1.0.3
+\t}
+\tchain post {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\toifname "wan0" ip saddr 10.1.0.0/24 masquerade
+\t}
+}
+table ip6 nat {
+\tchain post {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\toifname "wan0" ip6 saddr fd00:1::/64 masquerade
+\t}
+}
+table inet filter {
+\tct helper ftp-standard {
+\t\ttype "ftp" protocol tcp
+\t\tl3proto inet
+\t}
+\tct helper tftp-standard {
+\t\ttype "tftp" protocol udp
+\t\tl3proto inet
+\t}
+\tchain forward {
+\t\ttype filter hook forward priority filter; policy drop;
+\t\tct state invalid counter drop
+\t\ttcp dport 21 ct state new ct helper set "ftp-standard"
+\t\tudp dport 69 ct state new ct helper set "tftp-standard"
+\t\tct state established,related counter accept
+\t\tct state new iifname "lan0" accept
+\t\tct state new tcp dport 21 accept
+\t}
+}
+"""
+
+
+class Tcp:
+    """One TCP connection's frames, with its sequence numbers: `a` the side
+    that opens it, `b` the other, each (address, port, how to send)."""
+
+    def __init__(self, a, b, v6=False):
+        self.a, self.b, self.v6 = a, b, v6
+        self.seq = {"a": 1000, "b": 5000}
+
+    def _frame(self, side, flags, payload=b"", shift=0):
+        src, dst = (self.a, self.b) if side == "a" else (self.b, self.a)
+        other = "b" if side == "a" else "a"
+        ack = self.seq[other] + shift if "A" in flags else 0
+        pkt = tcp(src[0], dst[2], src[1], dst[1], flags, self.seq[side], ack, payload, v6=self.v6)
+        self.seq[side] += len(payload) + (1 if "S" in flags or "F" in flags else 0)
+        return src[3](pkt)
+
+    def handshake(self):
+        return [self._frame("a", "S"), self._frame("b", "SA"), self._frame("a", "A")]
+
+    def send(self, side, text, shift=0):
+        """`text` from `side`; `shift`: what NAT added to the other side's
+        stream before this (the acknowledgement counts it)."""
+        return self._frame(side, "PA", text, shift)
+
+
+def host(addr, port, seen_addr, send):
+    """A side of a connection: its address and port, the address the other
+    side sends to (its address after NAT), and how its frames enter the
+    router."""
+    return (addr, port, seen_addr, send)
+
+
+def helper_frames():
+    f = []
+    srv = lambda p: wan(p)  # noqa: E731
+    cli = lambda p: lan(2, p)  # noqa: E731
+    # Active FTP through masquerade: PORT names the client's own address,
+    # the router rewrites it (3 bytes longer) and shifts what follows.
+    c = Tcp(host("10.1.0.2", 40001, "203.0.113.1", cli), host(SERVER, 21, SERVER, srv))
+    f += c.handshake()
+    f += [c.send("b", b"220 ready\r\n"), c.send("a", b"USER a\r\n"), c.send("b", b"331 pw\r\n"),
+          c.send("a", b"PORT 10,1,0,2,156,66\r\n")]
+    grown = len("203,0,113,1,156,66") - len("10,1,0,2,156,66")
+    f += [c.send("b", b"200 ok\r\n", grown)]
+    d = Tcp(host(SERVER, 20, SERVER, srv), host("10.1.0.2", 40002, "203.0.113.1", cli))
+    f += d.handshake() + [d.send("a", b"file contents\n")]
+    f += [c.send("a", b"QUIT\r\n"), c.send("b", b"221 bye\r\n", grown)]
+    # Passive FTP through masquerade: the 227 reply names the server.
+    c = Tcp(host("10.1.0.2", 40003, "203.0.113.1", cli), host(SERVER, 21, SERVER, srv))
+    f += c.handshake()
+    f += [c.send("b", b"220 ready\r\n"), c.send("a", b"USER a\r\n"), c.send("b", b"331 pw\r\n"),
+          c.send("a", b"PASV\r\n"), c.send("b", b"227 Entering Passive Mode (198,51,100,10,117,48).\r\n")]
+    d = Tcp(host("10.1.0.2", 40004, "203.0.113.1", cli), host(SERVER, 30000, SERVER, srv))
+    f += d.handshake() + [d.send("b", b"listing\n")]
+    # Passive FTP to a server behind DNAT: its 227 reply is rewritten to the
+    # router's public address.
+    outside = lambda p: wan(p)  # noqa: E731
+    inside = lambda p: lan(3, p)  # noqa: E731
+    c = Tcp(host(SERVER2, 50001, SERVER2, outside), host("10.1.0.3", 21, "203.0.113.1", inside))
+    f += c.handshake()
+    f += [c.send("b", b"220 ready\r\n"), c.send("a", b"USER a\r\n"), c.send("b", b"331 pw\r\n"),
+          c.send("a", b"PASV\r\n"), c.send("b", b"227 Entering Passive Mode (10,1,0,3,117,49).\r\n")]
+    grown = len("203,0,113,1,117,49") - len("10,1,0,3,117,49")
+    f += [c.send("a", b"RETR f\r\n", grown)]
+    d = Tcp(host(SERVER2, 50002, SERVER2, outside), host("10.1.0.3", 30001, "203.0.113.1", inside))
+    f += d.handshake() + [d.send("b", b"data\n")]
+    f += [c.send("b", b"226 done\r\n"), c.send("a", b"QUIT\r\n", grown)]
+    # IPv6: EPRT through masquerade (the address written out as the kernel's %pI6 does), and EPSV.
+    c = Tcp(host("fd00:1::2", 40005, "2001:db8:2::1", cli), host(SERVER6, 21, SERVER6, srv), v6=True)
+    f += c.handshake()
+    f += [c.send("b", b"220 ready\r\n"), c.send("a", b"USER a\r\n"), c.send("b", b"331 pw\r\n"),
+          c.send("a", b"EPRT |2|fd00:1::2|40006|\r\n")]
+    grown = len("|2|2001:0db8:0002:0000:0000:0000:0000:0001|40006|") - len("|2|fd00:1::2|40006|")
+    f += [c.send("b", b"200 ok\r\n", grown)]
+    d = Tcp(host(SERVER6, 20, SERVER6, srv), host("fd00:1::2", 40006, "2001:db8:2::1", cli), v6=True)
+    f += d.handshake()
+    f += [c.send("a", b"EPSV\r\n"), c.send("b", b"229 Entering Extended Passive Mode (|||30002|)\r\n", grown)]
+    d = Tcp(host("fd00:1::2", 40007, "2001:db8:2::1", cli), host(SERVER6, 30002, SERVER6, srv), v6=True)
+    f += d.handshake()
+    # A data connection nobody announced: new from outside, dropped.
+    f += [wan(tcp(SERVER, "10.1.0.2", 20, 40999, "S", 1))]
+    # TFTP through masquerade: the answer comes from another port.
+    f += [lan(2, IP(src="10.1.0.2", dst=SERVER) / UDP(sport=40100, dport=69) / Raw(b"\x00\x01file\x00octet\x00")),
+          wan(IP(src=SERVER, dst="203.0.113.1") / UDP(sport=3456, dport=40100) / Raw(b"\x00\x03\x00\x01data")),
+          lan(2, IP(src="10.1.0.2", dst=SERVER) / UDP(sport=40100, dport=3456) / Raw(b"\x00\x04\x00\x01"))]
+    return f
+
+
 # ---------------------------------------------------------------- the kernel
 
 CLONE_NEWNET = 0x40000000
@@ -243,10 +369,10 @@ def icmp_error_frame(addr, port):
     return wan(IP(src=ROUTER, dst=addr) / ICMP(type=3, code=1) / bytes(IP(bytes(inner))))
 
 
-def run_kernel(frame_list):
+def run_kernel(ruleset, frame_list):
     fds = kernel_router()
     with tempfile.NamedTemporaryFile("w", suffix=".nft") as r:
-        r.write(RULESET)
+        r.write(ruleset)
         r.flush()
         proc = subprocess.run(["nft", "-f", r.name], capture_output=True, text=True)
         if proc.returncode != 0:
@@ -275,11 +401,11 @@ def conntrack_list():
 
 # ---------------------------------------------------------------- nfx
 
-def run_nfx(replay, sent):
+def run_nfx(replay, ruleset, sent):
     with tempfile.TemporaryDirectory() as d:
         rpath, fpath = os.path.join(d, "r.nft"), os.path.join(d, "frames")
         with open(rpath, "w") as f:
-            f.write(RULESET)
+            f.write(ruleset)
         with open(fpath, "w") as f:
             f.write("\n".join(sent) + "\n")
         proc = subprocess.run([replay, rpath, fpath], capture_output=True, text=True, timeout=120)
@@ -305,16 +431,15 @@ def split_timeout(entry):
     return (m.group(1) + "T" + m.group(3), int(m.group(2))) if m else (entry, 0)
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    replay = sys.argv[1]
-    # The replay runs first, outside the kernel router's namespace.
+def compare(name, ruleset, frame_list, replay):
+    """Runs one scenario through both routers; returns its differences."""
+    result = os.environ["NAT_KERNEL_RESULT"]
+    # The kernel router lives in a namespace of its own, in a child process.
     pid = os.fork()
     if pid == 0:
         try:
-            sent, kout, ktable = run_kernel(frames())
-            with open(os.environ["NAT_KERNEL_RESULT"], "w") as f:
+            sent, kout, ktable = run_kernel(ruleset, frame_list)
+            with open(result, "w") as f:
                 f.write(repr((sent, kout, ktable)))
             os._exit(0)
         except SystemExit as e:
@@ -322,10 +447,10 @@ def main():
             os._exit(1)
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        sys.exit("nat_kernel_test: the kernel side failed")
-    with open(os.environ["NAT_KERNEL_RESULT"]) as f:
+        sys.exit("nat_kernel_test: the kernel side of %s failed" % name)
+    with open(result) as f:
         sent, kout, ktable = eval(f.read())
-    nout, ntable = run_nfx(replay, sent)
+    nout, ntable = run_nfx(replay, ruleset, sent)
 
     problems = []
     for i, (k, n) in enumerate(zip(kout, nout), 1):
@@ -347,10 +472,19 @@ def main():
         if k == n and abs(ktime - ntime) > 3:
             problems.append("timeout of %s: kernel %d, nfx %d" % (k, ktime, ntime))
     forwarded = sum(1 for o in kout if o)
-    print("frames: %d, %d with output; conntrack entries: kernel %d, nfx %d" % (len(sent), forwarded, len(ktable),
-                                                                               len(ntable)))
+    print("%s: %d frames, %d with output; conntrack entries: kernel %d, nfx %d" % (
+        name, len(sent), forwarded, len(ktable), len(ntable)))
     for e in sorted(ktable):
         print("  " + e)
+    return ["%s: %s" % (name, p) for p in problems]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    replay = sys.argv[1]
+    problems = compare("nat", RULESET, frames(), replay)
+    problems += compare("helpers", HELPER_RULESET, helper_frames(), replay)
     if problems:
         print("nat_kernel_test: %d differences" % len(problems))
         for p in problems:

@@ -122,6 +122,6 @@ int main(int argc, char** argv) {
     else if (r.accepted) fmt::print("{} {}\n", pkt.meta.oifname, to_hex(pkt.frame.bytes()));
   }
   fmt::print("conntrack\n");
-  for (const auto& e : vm->conntrack().entries()) fmt::print("{}\n", conntrack::format_entry(*e, now));
+  for (const auto& line : vm->conntrack().list(now)) fmt::print("{}\n", line);
   return 0;
 }

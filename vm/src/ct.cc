@@ -33,10 +33,9 @@ const char* ct_key_unsupported(uint32_t key) {
   switch (key) {
     case kState: case kDirection: case kStatus: case kMark: case kExpiration: case kL3protocol: case kSrc:
     case kDst: case kProtocol: case kProtoSrc: case kProtoDst: case kZone: case kSrcIp: case kDstIp:
-    case kSrcIp6: case kDstIp6:
+    case kSrcIp6: case kDstIp6: case kHelper:
       return nullptr;
     case kSecmark: return "ct secmark";
-    case kHelper: return "ct helper";
     case kLabels: return "ct label";
     case kPkts: return "ct packets (connection accounting)";
     case kBytes: return "ct bytes (connection accounting)";
@@ -71,6 +70,15 @@ bool eval_ct(const ir::Value& v, Exec& x, Bytes& out) {
     }
     case kL3protocol: put_host(out, tuple.l3, v.len); return true;
     case kProtocol: put_host(out, tuple.l4, v.len); return true;
+    case kHelper: {
+      // the helper of the connection's master: matches the connections a
+      // helper expected, not the one it watches
+      std::shared_ptr<conntrack::Entry> master = e.master.lock();
+      if (!master || master->helper.empty()) return false;
+      out.assign(v.len, 0);
+      std::copy_n(master->helper.begin(), std::min<size_t>(master->helper.size(), v.len), out.begin());
+      return true;
+    }
     case kZone: put_host(out, e.zone, v.len); return true;
     case kSrc: put_address(out, tuple.src, v.len); return true;
     case kDst: put_address(out, tuple.dst, v.len); return true;
@@ -106,6 +114,14 @@ bool exec_ct_set(const ir::Stmt& s, Exec& x) {
   for (size_t i = 0; i < 4 && i < value.size(); ++i) mark |= uint32_t{value[i]} << (8 * i);
   x.pkt.ct.entry->mark = mark;
   return true;
+}
+
+void exec_ct_helper_set(const ir::Stmt& s, Exec& x) {
+  // nft_ct_helper_obj_eval: only a new connection, only once
+  const std::shared_ptr<conntrack::Entry>& ct = x.pkt.ct.entry;
+  if (!ct || (ct->status & (conntrack::kConfirmed | conntrack::kHelper))) return;
+  ct->helper = x.t.objects.at(static_cast<size_t>(s.obj)).helper;
+  ct->status |= conntrack::kHelper;
 }
 
 void exec_notrack(Exec& x) {

@@ -81,8 +81,9 @@ struct Interpreter::State {
   std::vector<std::unique_ptr<NativeCode>> native_code;
   std::vector<std::unique_ptr<NativeTable>> native_tables;
   bool use_native = true;
-  std::shared_ptr<conntrack::Table> conntrack = std::make_shared<conntrack::Table>();
+  // NAT's state first: the table's expectations may refer to it
   std::shared_ptr<nat::Nat> nat = std::make_shared<nat::Nat>();
+  std::shared_ptr<conntrack::Table> conntrack = std::make_shared<conntrack::Table>();
   bool track_ipv4 = false, track_ipv6 = false;  // some ip/inet (ip6/inet) table uses ct
   bool nat_ipv4 = false, nat_ipv6 = false;      // some ip/inet (ip6/inet) table has a nat chain
 };
@@ -134,6 +135,8 @@ void exec_reject(const ir::Stmt& s, Exec& x);
 bool eval_ct(const ir::Value& v, Exec& x, Bytes& out);
 bool exec_ct_set(const ir::Stmt& s, Exec& x);
 void exec_notrack(Exec& x);
+// `ct helper set`: the named ct helper object's helper for a new connection.
+void exec_ct_helper_set(const ir::Stmt& s, Exec& x);
 
 // nat.cc: snat, dnat, masquerade, redirect: a binding for the packet's new
 // connection; the verdict (accept, or drop when none can be made) goes to `v`.

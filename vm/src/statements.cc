@@ -170,6 +170,7 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
     case ir::StmtKind::Last: return true;  // records the time of last use; nothing a packet sees
     case ir::StmtKind::CtSet: return exec_ct_set(s, x);
     case ir::StmtKind::Notrack: exec_notrack(x); return true;
+    case ir::StmtKind::ObjRef: exec_ct_helper_set(s, x); return true;  // only ct helper passes validation
     case ir::StmtKind::Nat:
       if (!exec_nat(s, x, v)) return false;
       has_verdict = v.code != ir::VerdictCode::Continue;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <functional>
 
+#include <nfx/helpers.h>
+
 #include "state.h"
 
 namespace nfx::vm {
@@ -86,7 +88,7 @@ std::string check_stmt(const ir::Stmt& s) {
         return fmt::format("reject with icmpx code {} (the kernel refuses it: Invalid argument)", s.reject_code);
       return {};  // where: check_reject_hooks
     case ir::StmtKind::Notrack: return {};
-    case ir::StmtKind::ObjRef: return s.name;
+    case ir::StmtKind::ObjRef: return s.name == "ct helper" ? std::string() : s.name;
     case ir::StmtKind::Dup: return "dup";
     case ir::StmtKind::Fwd: return "fwd";
     case ir::StmtKind::ExthdrSet: return "exthdr set";
@@ -203,7 +205,9 @@ bool value_uses_ct(const ir::Value& v) {
 
 // Whether a statement reads or changes the packet's connection.
 bool uses_ct(const ir::Stmt& s) {
-  if (s.kind == ir::StmtKind::CtSet || s.kind == ir::StmtKind::Notrack || s.kind == ir::StmtKind::Nat) return true;
+  if (s.kind == ir::StmtKind::CtSet || s.kind == ir::StmtKind::Notrack || s.kind == ir::StmtKind::Nat ||
+      (s.kind == ir::StmtKind::ObjRef && s.name == "ct helper"))
+    return true;
   if (s.kind == ir::StmtKind::Match) return s.pred.lhs && value_uses_ct(*s.pred.lhs);
   if (s.value && value_uses_ct(*s.value)) return true;
   for (const auto& i : s.inner)
@@ -233,6 +237,12 @@ bool tracked_family(ir::Family f) {
 
 std::string check_program(const ir::Program& p, const KernelFeatures& features) {
   std::string errors;
+  for (const ir::Table& t : p.tables)
+    for (const ir::Object& o : t.objects)
+      if (o.type == "ct helper" && (!helpers::find(o.helper) || helpers::find(o.helper)->l4proto != o.l4proto))
+        errors += fmt::format("{} {}: ct helper {} of type \"{}\" for protocol {}: nfx has the ftp (tcp) and tftp "
+                              "(udp) helpers\n",
+                              ir::family_name(t.family), t.name, o.name, o.helper, o.l4proto);
   for (const ir::Table& t : p.tables) {
     for (const ir::Chain& c : t.chains) {
       if (c.base && c.type == "nat" && !tracked_family(t.family))

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 #include "internal.h"
 
 namespace nfx::conntrack {
@@ -47,7 +49,7 @@ std::string tuple_text(const Tuple& t) {
 
 }  // namespace
 
-std::string format_entry(const Entry& e, uint64_t now_ns) {
+std::string format_entry(const Entry& e, uint64_t now_ns, uint32_t use) {
   const Tuple& o = e.tuple[0];
   const uint64_t left = e.expires_ns > now_ns ? (e.expires_ns - now_ns) / kSecond : 0;
   std::string s = fmt::format("{:<8} {} {} ", proto_name(o.l4), o.l4, left);
@@ -59,8 +61,23 @@ std::string format_entry(const Entry& e, uint64_t now_ns) {
   if (e.status & kAssured) s += "[ASSURED] ";
   s += fmt::format("mark={} ", e.mark);
   if (e.zone) s += fmt::format("zone={} ", e.zone);
-  s += "use=1";
+  if (!e.helper.empty()) s += fmt::format("helper={} ", e.helper);
+  s += fmt::format("use={}", use);
   return s;
+}
+
+std::vector<std::string> Table::list(uint64_t now_ns) const {
+  // the table's own reference, and one from each expected connection and
+  // each expectation of a master
+  std::vector<std::shared_ptr<const Entry>> all = entries();
+  std::unordered_map<const Entry*, uint32_t> refs;
+  for (const auto& e : all)
+    if (auto m = e->master.lock()) ++refs[m.get()];
+  for (const Expectation& x : expectations(now_ns))
+    if (auto m = x.master.lock()) ++refs[m.get()];
+  std::vector<std::string> out;
+  for (const auto& e : all) out.push_back(format_entry(*e, now_ns, 1 + refs[e.get()]));
+  return out;
 }
 
 }  // namespace nfx::conntrack

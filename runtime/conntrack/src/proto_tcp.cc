@@ -172,6 +172,11 @@ WindowResult in_window(const TrackContext& c, TcpTrack& t, Dir dir, Index index,
   TcpSide& receiver = t.seen[1 - static_cast<size_t>(dir)];
   uint32_t seq = s.seq, ack = s.ack, sack = s.ack, end = s.end, win = s.win;
   if (receiver.flags & kSackPerm) read_sack(s, sack);
+  // a helper's payload rewrite shifted the other direction's numbering:
+  // acknowledgements count in the shifted one
+  const int32_t receiver_offset = seq_offset(t.seqadj[1 - static_cast<size_t>(dir)], ack - 1);
+  ack -= static_cast<uint32_t>(receiver_offset);
+  sack -= static_cast<uint32_t>(receiver_offset);
   // a liberal sender (or table) lets everything but these checks' verdicts through
   auto invalid = [&](Window action, std::string why) -> WindowResult {
     if ((sender.flags & kBeLiberal) || c.config.tcp_be_liberal) return {Window::Accept, {}};

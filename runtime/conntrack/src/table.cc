@@ -77,7 +77,34 @@ struct Table::Impl {
   Config config;
   std::unordered_map<Key, std::pair<std::shared_ptr<Entry>, Dir>, KeyHash> index;
   std::deque<std::weak_ptr<Entry>> order;  // confirmed entries, oldest first (early drop, listings)
+  std::vector<Expectation> expects;        // oldest first; few, so a list
   uint64_t next_id = 1;
+
+  // Expectations whose time is up or whose master is gone are forgotten.
+  void prune_expects(uint64_t now) {
+    std::erase_if(expects, [&](const Expectation& x) {
+      auto m = x.master.lock();
+      return x.expires_ns <= now || !m || (m->status & kDying);
+    });
+  }
+
+  // nf_ct_find_expectation: the expectation `t` fulfils (its master
+  // confirmed), taken out of the list.
+  std::optional<Expectation> take_expect(const Tuple& t, uint16_t zone, uint64_t now) {
+    if (expects.empty()) return std::nullopt;
+    prune_expects(now);
+    for (auto it = expects.begin(); it != expects.end(); ++it) {
+      const Tuple& x = it->tuple;
+      if (it->zone != zone || x.l3 != t.l3 || x.l4 != t.l4 || x.dst != t.dst || x.dport != t.dport) continue;
+      if ((!it->any_src_addr && x.src != t.src) || (!it->any_sport && x.sport != t.sport)) continue;
+      auto m = it->master.lock();
+      if (!m || !(m->status & kConfirmed)) continue;
+      Expectation found = std::move(*it);
+      expects.erase(it);
+      return found;
+    }
+    return std::nullopt;
+  }
 
   std::shared_ptr<Entry> lookup(const Tuple& t, uint16_t zone, uint64_t now, Dir* dir) {
     auto it = index.find({t, zone});
@@ -220,6 +247,15 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
           return out;
         }
       }
+      // init_conntrack: a connection a helper expects is RELATED to its
+      // master, takes its mark, and follows its NAT
+      if (std::optional<Expectation> x = m.take_expect(*tuple, zone, now_ns)) {
+        std::shared_ptr<Entry> master = x->master.lock();
+        e->status |= kExpected;
+        e->master = master;
+        e->mark = master->mark;
+        if (x->on_new) x->on_new(e, *x);
+      }
     }
 
     Info info;
@@ -309,6 +345,50 @@ void Table::flush() {
   for (auto& [key, value] : impl_->index) value.first->status |= kDying;
   impl_->index.clear();
   impl_->order.clear();
+  impl_->expects.clear();
+}
+
+ExpectResult Table::expect(Expectation e, size_t max_expected, uint64_t now_ns) {
+  Impl& m = *impl_;
+  m.prune_expects(now_ns);
+  auto master = e.master.lock();
+  if (!master) return ExpectResult::Full;
+  for (auto it = m.expects.begin(); it != m.expects.end(); ++it) {
+    const Tuple& a = it->tuple;
+    const Tuple& b = e.tuple;
+    const bool same_master = it->master.lock() == master;
+    const bool same = a == b && it->any_sport == e.any_sport && it->any_src_addr == e.any_src_addr && it->zone == e.zone;
+    if (same_master && same) {  // the same expectation again: it replaces the old one
+      m.expects.erase(it);
+      break;
+    }
+    // expect_clash: both could take the same connection
+    const bool any_src = it->any_src_addr || e.any_src_addr, any_sport = it->any_sport || e.any_sport;
+    if (it->zone == e.zone && a.l3 == b.l3 && a.l4 == b.l4 && a.dst == b.dst && a.dport == b.dport &&
+        (any_src || a.src == b.src) && (any_sport || a.sport == b.sport))
+      return ExpectResult::Busy;
+  }
+  if (max_expected) {
+    // evict_oldest_expect: the master's oldest makes room
+    auto mine = [&](const Expectation& x) { return x.master.lock() == master; };
+    size_t count = static_cast<size_t>(std::count_if(m.expects.begin(), m.expects.end(), mine));
+    if (count >= max_expected) m.expects.erase(std::find_if(m.expects.begin(), m.expects.end(), mine));
+  }
+  m.expects.push_back(std::move(e));
+  return ExpectResult::Added;
+}
+
+std::vector<Expectation> Table::expectations(uint64_t now_ns) const {
+  std::vector<Expectation> out;
+  for (const Expectation& x : impl_->expects) {
+    auto m = x.master.lock();
+    if (x.expires_ns > now_ns && m && !(m->status & kDying)) out.push_back(x);
+  }
+  return out;
+}
+
+int32_t seq_offset(const SeqAdj& adj, uint32_t seq) {
+  return static_cast<int32_t>(seq - adj.correction_pos) > 0 ? adj.offset_after : adj.offset_before;
 }
 
 size_t Table::size() const { return impl_->confirmed(); }

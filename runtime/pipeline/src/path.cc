@@ -4,6 +4,7 @@
 //   local delivery: input. Forwarding: forward, postrouting, netdev egress.
 //   Local output: output, postrouting, netdev egress.
 //   Bridge: bridge prerouting, forward, postrouting between the ports.
+#include <nfx/helpers.h>
 #include <nfx/pipeline.h>
 
 #include <algorithm>
@@ -150,6 +151,16 @@ bool source_nat_hook(Walk& w, ir::Family fam, Hook h) {
 // connection joins the table; false when it cannot (a clash or a full table).
 bool confirm(Walk& w) {
   if (!w.pkt.ct.entry) return true;
+  // nf_confirm: the connection's helper and sequence adjustment first
+  helpers::Outcome h = helpers::confirm_step(w.pkt.frame, w.pkt.layout, w.vm.conntrack(), w.vm.nat(), w.pkt.ct,
+                                             w.pkt.meta.now_ns);
+  if (h.drop) {
+    w.out.dropped_before = h.why;
+    w.out.decision = vm::Decision{};
+    w.out.decision.verdict = ir::VerdictCode::Drop;
+    return false;
+  }
+  if (h.resized) w.pkt.reparse();
   if (w.vm.conntrack().confirm(w.pkt.ct, w.pkt.meta.now_ns)) return true;
   w.out.dropped_before = "nf_conntrack_confirm (the connection clashed or the table is full)";
   w.out.decision = vm::Decision{};

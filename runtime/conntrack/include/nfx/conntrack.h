@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -155,9 +156,21 @@ struct SctpTrack {
   uint8_t last_dir = 0;
 };
 
+// Sequence number adjustment of one direction (struct nf_ct_seqadj), when
+// a helper with NAT changed the length of a segment: segments after
+// `correction_pos` are shifted by `offset_after`, earlier ones by
+// `offset_before`.
+struct SeqAdj {
+  uint32_t correction_pos = 0;
+  int32_t offset_before = 0, offset_after = 0;
+};
+// nf_ct_seq_offset: the shift for sequence number `seq` of `adj`'s direction.
+int32_t seq_offset(const SeqAdj& adj, uint32_t seq);
+
 // The TCP tracker's state of a connection (struct ip_ct_tcp).
 struct TcpTrack {
   std::array<TcpSide, 2> seen;  // by Dir
+  std::array<SeqAdj, 2> seqadj;  // by Dir
   TcpState state = TcpState::None;
   uint8_t last_dir = 0, last_index = 0, last_wscale = 0, last_flags = 0, retrans = 0;
   uint16_t last_win = 0;
@@ -180,6 +193,38 @@ struct Entry {
   TcpTrack tcp;
   SctpTrack sctp;
   uint64_t id = 0;  // creation order, for listings
+  // The connection that expected this one (a helper's data connection), and
+  // the helper attached to this one ("ftp", "tftp"; empty: none).
+  std::weak_ptr<Entry> master;
+  std::string helper;
+  // The FTP helper's state (struct nf_ct_ftp_master): per direction the
+  // sequence numbers just after a newline, where commands may start.
+  std::array<std::array<uint32_t, 2>, 2> ftp_seq_after_nl{};
+  std::array<uint8_t, 2> ftp_seq_after_nl_count{};
+};
+
+// A connection a helper expects (struct nf_conntrack_expect): its original
+// tuple, with the source port (and source address, when `any_src_addr`)
+// left open; it becomes RELATED to its master when it comes, and is then
+// used up.
+struct Expectation {
+  Tuple tuple;
+  bool any_sport = true, any_src_addr = false;
+  uint16_t zone = 0;
+  std::weak_ptr<Entry> master;
+  std::string helper;       // the helper that made it, for listings
+  uint64_t expires_ns = 0;
+  // NAT (nf_nat_follow_master): the direction of the master the new
+  // connection follows and the port it really goes to; `on_new` binds it.
+  Dir dir = Dir::Original;
+  uint16_t saved_port = 0;
+  std::function<void(const std::shared_ptr<Entry>& ct, const Expectation& e)> on_new;
+};
+enum class ExpectResult : uint8_t {
+  Added,
+  Busy,     // another expectation takes the same connection (-EBUSY)
+  Already,  // the same one from another master (-EALREADY)
+  Full,     // the master has too many and none could be evicted (-EMFILE)
 };
 
 // What in() found for a packet.
@@ -216,6 +261,16 @@ class Table {
   std::vector<std::shared_ptr<const Entry>> entries() const;
   std::shared_ptr<Entry> find(const Tuple& t, uint16_t zone, Dir* dir = nullptr) const;
 
+  // nf_ct_expect_related: registers `e` (replacing the same expectation of
+  // the same master); a master with `max_expected` already loses its oldest.
+  ExpectResult expect(Expectation e, size_t max_expected, uint64_t now_ns);
+  // The table as `conntrack -L` prints it, oldest first: format_entry with
+  // each entry's reference count (one more per expected connection alive
+  // and per expectation it is the master of).
+  std::vector<std::string> list(uint64_t now_ns) const;
+  // Expectations alive at `now_ns`, oldest first.
+  std::vector<Expectation> expectations(uint64_t now_ns) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -233,7 +288,7 @@ struct Defrag {
 Defrag defrag(std::span<const uint8_t> frame, const packet::PacketLayout& layout);
 
 // One entry as `conntrack -L` prints it (without the trailing newline), its
-// timeout counted down from `now_ns`.
-std::string format_entry(const Entry& e, uint64_t now_ns);
+// timeout counted down from `now_ns`, `use` its reference count.
+std::string format_entry(const Entry& e, uint64_t now_ns, uint32_t use = 1);
 
 }  // namespace nfx::conntrack
