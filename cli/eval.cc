@@ -35,15 +35,16 @@ bool open_dump(const std::string& path, int dlt, std::unique_ptr<pcap_t, PcapClo
   return dump != nullptr;
 }
 
-bool parse_iif_addrs(const std::vector<std::string>& addrs, pipeline::Interface& iif) {
+// The addresses given by `option` into the interface.
+bool parse_addrs(const std::vector<std::string>& addrs, const char* option, pipeline::Interface& dev) {
   for (const std::string& a : addrs) {
     uint8_t buf[16];
     if (inet_pton(AF_INET, a.c_str(), buf) == 1) {
-      iif.addr4.assign(buf, buf + 4);
+      dev.addr4.assign(buf, buf + 4);
     } else if (inet_pton(AF_INET6, a.c_str(), buf) == 1) {
-      iif.addr6.assign(buf, buf + 16);
+      dev.addr6.assign(buf, buf + 16);
     } else {
-      std::fprintf(stderr, "Error: --iif-addr %s is not an IPv4 or IPv6 address\n", a.c_str());
+      std::fprintf(stderr, "Error: %s %s is not an IPv4 or IPv6 address\n", option, a.c_str());
       return false;
     }
   }
@@ -117,12 +118,12 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
   gettimeofday(&tv, &ktz);
 
   pipeline::Interface iif{o.iif, 2, {}, {}, {}, {}}, oif{o.oif, 3, {}, {}, {}, {}};
-  if (!parse_iif_addrs(o.iif_addrs, iif) || !parse_mac(o.iif_mac, "--iif-mac", iif.mac) ||
+  if (!parse_addrs(o.iif_addrs, "--iif-addr", iif) || !parse_addrs(o.oif_addrs, "--oif-addr", oif) || !parse_mac(o.iif_mac, "--iif-mac", iif.mac) ||
       !parse_mac(o.oif_mac, "--oif-mac", oif.mac) || !parse_mac(o.next_hop_mac, "--next-hop-mac", oif.peer_mac))
     return 1;
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
-  uint64_t n = 0;
+  uint64_t n = 0, last_ns = 0;
   int rc;
   TracePrinter tracer(rs, o.trace);
   while ((rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
@@ -137,6 +138,7 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
     pkt.layout.link = link;
     pkt.meta.now_ns = static_cast<uint64_t>(hdr->ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(hdr->ts.tv_usec) * 1000ull;
     pkt.meta.tz_minuteswest = ktz.tz_minuteswest;
+    last_ns = pkt.meta.now_ns;
     pipeline::PathResult r = pipeline::run_path(*vm, path, pkt, iif, oif, trace);
     for (const auto& line : r.log) std::fprintf(stderr, "log: %s\n", line.c_str());
     const vm::Decision& d = r.decision;
@@ -168,6 +170,11 @@ int run_eval(const Ruleset& rs, const EvalOptions& o) {
   if (rc == PCAP_ERROR) {
     std::fprintf(stderr, "Error: %s: %s\n", o.pcap.c_str(), pcap_geterr(in.get()));
     return 1;
+  }
+  if (o.conntrack) {
+    // as `conntrack -L` lists it at the time of the last packet
+    for (const std::string& line : vm->conntrack().list(last_ns)) std::printf("%s\n", line.c_str());
+    std::fprintf(stderr, "conntrack: %zu flow entries have been shown.\n", vm->conntrack().size());
   }
   return 0;
 }

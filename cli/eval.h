@@ -12,11 +12,13 @@ namespace nfx::cli {
 struct EvalOptions {
   std::string pcap, out_pcap, replies_pcap;
   std::vector<std::string> iif_addrs;  // the input interface's IPv4/IPv6 addresses
+  std::vector<std::string> oif_addrs;  // the output interface's (masquerade translates to them)
   std::string iif_mac;                 // and its MAC
   std::string oif_mac, next_hop_mac;   // the output interface's MAC and its neighbour's (routed frames)
   std::string path = "input";
   std::string iif = "eth0", oif = "eth1";
   bool json = false, trace = false, jit = false;
+  bool conntrack = false;  // print the connection table after the last packet
   uint64_t seed = 0;
 };
 

@@ -115,6 +115,10 @@ int main(int argc, char** argv) {
   eval->add_option("--iif", eo.iif, "Interface the frames arrive on");
   eval->add_option("--oif", eo.oif, "Interface the frames leave on (forward, output, bridge)");
   eval->add_flag("--json", eo.json, "One JSON object per packet");
+  eval->add_flag("--conntrack", eo.conntrack,
+                 "After the last packet, print the connection tracking table as `conntrack -L` does");
+  eval->add_option("--oif-addr", eo.oif_addrs,
+                   "An IPv4 or IPv6 address of the output interface: what masquerade translates to");
   eval->add_flag("--trace", eo.trace,
                  "Print every packet's path through the chains as `nft monitor trace` does. Without it, only "
                  "packets with `meta nftrace set 1` are traced, as in the kernel; with it, every packet is "

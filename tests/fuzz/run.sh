@@ -44,4 +44,6 @@ for f in "$work"/packet/tcp4 "$work"/packet/udp6; do
   { printf "\\$(printf '%03o' $((n / 256)))\\$(printf '%03o' $((n % 256)))\\002"; cat "$f"; } >"$work/conntrack/$(basename "$f")"
 done
 run fuzz_conntrack "$work/conntrack"
+# the stateful forward path takes the same framing
+run fuzz_nat_path "$work/conntrack"
 echo "fuzz: no failures"
