@@ -44,6 +44,9 @@ for f in "$work"/packet/tcp4 "$work"/packet/udp6; do
   { printf "\\$(printf '%03o' $((n / 256)))\\$(printf '%03o' $((n % 256)))\\002"; cat "$f"; } >"$work/conntrack/$(basename "$f")"
 done
 run fuzz_conntrack "$work/conntrack"
-# the stateful forward path takes the same framing
-run fuzz_nat_path "$work/conntrack"
+# the stateful forward path takes the same framing; seeded with NAT and FTP exchanges
+mkdir -p "$work/nat"
+cp "$work"/conntrack/* "$work/nat/"
+/usr/bin/python3 "$(dirname "$0")/nat_seeds.py" "$work/nat"
+run fuzz_nat_path "$work/nat"
 echo "fuzz: no failures"
