@@ -7,8 +7,12 @@ addresses, routes and ruleset, get the same frames in the same order, from
 both sides: connections out through masquerade and through SNAT to an
 address range and to a fixed port, port forwards in through DNAT, replies,
 ICMP echo through NAT, ICMP errors about translated connections (their
-inner packets translated too), a TCP connection's teardown, and IPv6
-masquerade and DNAT. Compared: every frame that comes out of either port,
+inner packets translated too), a TCP connection's teardown, IPv6
+masquerade and DNAT, a flow in a conntrack zone (`ct zone set`), with
+connection accounting on (a rule reads `ct packets`); and, in a second
+scenario, FTP in active and passive mode through masquerade and through
+DNAT (PORT, 227, EPRT and EPSV, IPv4 and IPv6) with the payload rewritten
+and sequence numbers adjusted, and TFTP. Compared: every frame that comes out of either port,
 byte for byte (addresses, ports, checksums, TTLs, MACs), and the conntrack
 table as `conntrack -L` prints it (timeouts within 3 s, as the kernel's count
 down while the test runs).
@@ -71,10 +75,19 @@ table ip6 nat {
 \t\toifname "wan0" ip6 saddr fd00:1::/64 masquerade
 \t}
 }
+table ip raw {
+\tchain pre {
+\t\ttype filter hook prerouting priority raw; policy accept;
+\t\tiifname "lan0" ip saddr 10.1.0.4 ct zone set 5
+\t\tiifname "wan0" ip daddr 203.0.113.9 ct zone set 5
+\t}
+}
 table inet filter {
 \tchain forward {
 \t\ttype filter hook forward priority filter; policy accept;
 \t\tct state invalid counter drop
+\t\tct original packets > 1000 counter
+\t\tct avgpkt > 2000 counter
 \t}
 }
 """

@@ -33,13 +33,10 @@ const char* ct_key_unsupported(uint32_t key) {
   switch (key) {
     case kState: case kDirection: case kStatus: case kMark: case kExpiration: case kL3protocol: case kSrc:
     case kDst: case kProtocol: case kProtoSrc: case kProtoDst: case kZone: case kSrcIp: case kDstIp:
-    case kSrcIp6: case kDstIp6: case kHelper:
+    case kSrcIp6: case kDstIp6: case kHelper: case kPkts: case kBytes: case kAvgpkt:
       return nullptr;
     case kSecmark: return "ct secmark";
     case kLabels: return "ct label";
-    case kPkts: return "ct packets (connection accounting)";
-    case kBytes: return "ct bytes (connection accounting)";
-    case kAvgpkt: return "ct avgpkt (connection accounting)";
     case kEventmask: return "ct event";
     case kId: return "ct id";
     default: return "this ct key";
@@ -70,6 +67,22 @@ bool eval_ct(const ir::Value& v, Exec& x, Bytes& out) {
     }
     case kL3protocol: put_host(out, tuple.l3, v.len); return true;
     case kProtocol: put_host(out, tuple.l4, v.len); return true;
+    case kPkts:
+    case kBytes:
+    case kAvgpkt: {
+      // nft_ct_get_eval_counter: one direction, or both; 0 without accounting
+      auto sum = [&](const std::array<uint64_t, 2>& c) {
+        return v.dir == ir::CtDir::None ? c[0] + c[1] : c[v.dir == ir::CtDir::Reply ? 1 : 0];
+      };
+      uint64_t n = 0;
+      if (e.acct) {
+        if (v.key == kPkts) n = sum(e.packets);
+        else if (v.key == kBytes) n = sum(e.bytes);
+        else n = sum(e.packets) ? sum(e.bytes) / sum(e.packets) : 0;
+      }
+      put_host(out, n, v.len);
+      return true;
+    }
     case kHelper: {
       // the helper of the connection's master: matches the connections a
       // helper expected, not the one it watches
@@ -108,6 +121,14 @@ bool eval_ct(const ir::Value& v, Exec& x, Bytes& out) {
 bool exec_ct_set(const ir::Stmt& s, Exec& x) {
   Bytes value;
   if (!eval_value(*s.value, x, value)) return false;
+  if (s.key == kZone) {
+    // nft_ct_set_zone_eval: only a packet not tracked yet gets the zone
+    if (x.pkt.ct.entry || x.pkt.ct.info == conntrack::Info::Untracked) return true;
+    uint16_t zone = 0;
+    for (size_t i = 0; i < 2 && i < value.size(); ++i) zone = static_cast<uint16_t>(zone | value[i] << (8 * i));
+    x.pkt.ct_zone = zone;
+    return true;
+  }
   // no connection (or an untracked one): nothing to set
   if (!x.pkt.ct.entry || s.key != kMark) return true;
   uint32_t mark = 0;
@@ -125,8 +146,8 @@ void exec_ct_helper_set(const ir::Stmt& s, Exec& x) {
 }
 
 void exec_notrack(Exec& x) {
-  // a packet with a connection, or already untracked, keeps what it has
-  if (x.pkt.ct.entry || x.pkt.ct.info == conntrack::Info::Untracked) return;
+  // a packet with a connection (or a zone's template), or already untracked, keeps what it has
+  if (x.pkt.ct.entry || x.pkt.ct_zone || x.pkt.ct.info == conntrack::Info::Untracked) return;
   x.pkt.ct = {};
   x.pkt.ct.info = conntrack::Info::Untracked;
 }

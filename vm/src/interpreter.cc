@@ -212,7 +212,9 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
     }
     st.nat_ipv4 |= nat && v4;
     st.nat_ipv6 |= nat && v6;
+    st.ct_accounting |= table_reads_ct_counters(t);
   }
+  if (st.ct_accounting) st.conntrack->set_accounting(true);
   index_hooks(st);
   return vm;
 }
@@ -322,6 +324,7 @@ bool Interpreter::nats(ir::Family family) const {
 void Interpreter::share_conntrack(std::shared_ptr<conntrack::Table> table, std::shared_ptr<nat::Nat> nat) {
   if (!table) throw std::invalid_argument("share_conntrack: no table");
   state_->conntrack = std::move(table);
+  if (state_->ct_accounting) state_->conntrack->set_accounting(true);
   if (nat) state_->nat = std::move(nat);
 }
 

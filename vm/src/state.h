@@ -86,6 +86,7 @@ struct Interpreter::State {
   std::shared_ptr<conntrack::Table> conntrack = std::make_shared<conntrack::Table>();
   bool track_ipv4 = false, track_ipv6 = false;  // some ip/inet (ip6/inet) table uses ct
   bool nat_ipv4 = false, nat_ipv6 = false;      // some ip/inet (ip6/inet) table has a nat chain
+  bool ct_accounting = false;                   // some rule reads ct packets, bytes or avgpkt
 };
 
 // One packet in one table.
@@ -147,5 +148,8 @@ const char* ct_key_unsupported(uint32_t key);  // nullptr: eval_ct reads it
 std::string check_program(const ir::Program& p, const KernelFeatures& features);
 // Whether a table's rules read or change connections (nf_ct_netns_get).
 bool table_uses_ct(const ir::Table& t);
+// Whether a table's rules read ct packets, bytes or avgpkt (nft_ct_get_init
+// then turns connection accounting on).
+bool table_reads_ct_counters(const ir::Table& t);
 
 }  // namespace nfx::vm

@@ -74,7 +74,8 @@ std::string check_stmt(const ir::Stmt& s) {
       return {};
     }
     case ir::StmtKind::CtSet:
-      if (s.key != 3) return "setting this ct key (only ct mark can be set yet)";
+      if (s.key != 3 && s.key != 17) return "setting this ct key (ct mark and ct zone can be set)";
+      if (s.key == 17 && s.dir != ir::CtDir::None) return "ct original/reply zone set (directional zones)";
       return check_value(*s.value);
     case ir::StmtKind::Nat:
       if (s.nat_flags & 0x40) return "nat with the prefix (netmap) flag";
@@ -216,6 +217,33 @@ bool uses_ct(const ir::Stmt& s) {
 }
 
 }  // namespace
+
+namespace {
+
+bool value_reads_ct_counters(const ir::Value& v) {
+  if (v.kind == ir::ValueKind::Ct && (v.key == 14 || v.key == 15 || v.key == 16)) return true;
+  for (const auto& a : v.args)
+    if (value_reads_ct_counters(*a)) return true;
+  return false;
+}
+
+bool stmt_reads_ct_counters(const ir::Stmt& s) {
+  for (const ir::ValuePtr* v : {&s.pred.lhs, &s.value, &s.data})
+    if (*v && value_reads_ct_counters(**v)) return true;
+  for (const auto& i : s.inner)
+    if (stmt_reads_ct_counters(i)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool table_reads_ct_counters(const ir::Table& t) {
+  for (const ir::Chain& c : t.chains)
+    for (const ir::Rule& r : c.rules)
+      for (const ir::Stmt& s : r.stmts)
+        if (stmt_reads_ct_counters(s)) return true;
+  return false;
+}
 
 bool table_uses_ct(const ir::Table& t) {
   for (const ir::Chain& c : t.chains)

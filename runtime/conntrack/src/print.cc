@@ -56,8 +56,10 @@ std::string format_entry(const Entry& e, uint64_t now_ns, uint32_t use) {
   if (o.l4 == kIpprotoTcp) s += fmt::format("{} ", tcp_state_name(e.tcp.state));
   if (o.l4 == kIpprotoSctp) s += fmt::format("{} ", sctp_state_name(e.sctp.state));
   s += tuple_text(o);
+  if (e.acct) s += fmt::format("packets={} bytes={} ", e.packets[0], e.bytes[0]);
   if (!(e.status & kSeenReply)) s += "[UNREPLIED] ";
   s += tuple_text(e.tuple[1]);
+  if (e.acct) s += fmt::format("packets={} bytes={} ", e.packets[1], e.bytes[1]);
   if (e.status & kAssured) s += "[ASSURED] ";
   s += fmt::format("mark={} ", e.mark);
   if (e.zone) s += fmt::format("zone={} ", e.zone);

@@ -79,6 +79,7 @@ struct Table::Impl {
   std::deque<std::weak_ptr<Entry>> order;  // confirmed entries, oldest first (early drop, listings)
   std::vector<Expectation> expects;        // oldest first; few, so a list
   uint64_t next_id = 1;
+  bool accounting = false;
 
   // Expectations whose time is up or whose master is gone are forgotten.
   void prune_expects(uint64_t now) {
@@ -240,6 +241,7 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
       e = std::make_shared<Entry>();
       e->tuple = {*tuple, *reply};
       e->zone = zone;
+      e->acct = m.accounting;
       if (l4 == kIpprotoTcp) {
         Verdict v = tcp::start(c, *e);
         if (!v.ok) {
@@ -264,7 +266,7 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
     else if (e->status & kExpected) info = Info::Related;
     else info = Info::New;
 
-    bool kill = false;
+    bool kill = false, counted = true;  // nf_ct_refresh_acct: what a tracker accepts counts
     if (l4 == kIpprotoTcp) {
       Result r = tcp::packet(c, *e, dir);
       switch (r.action) {
@@ -273,7 +275,7 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
           if (!created) m.remove(*e);
           continue;
         case Action::Kill: kill = true; break;
-        case Action::Ignore: out.why = r.why; break;
+        case Action::Ignore: out.why = r.why; counted = false; break;
         case Action::Accept: break;
       }
     } else if (l4 == kIpprotoSctp) {
@@ -290,6 +292,10 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
       generic::packet(c, *e, dir);
     }
     if (dir == Dir::Reply) e->status |= kSeenReply;
+    if (counted && e->acct) {
+      e->packets[static_cast<size_t>(dir)] += 1;
+      e->bytes[static_cast<size_t>(dir)] += layout.end - layout.nh_off;  // skb->len: the IP packet
+    }
     if (kill) {
       // nf_ct_kill: the packet keeps its entry, the table loses it
       if (e->status & kConfirmed) m.remove(*e);
@@ -390,6 +396,8 @@ std::vector<Expectation> Table::expectations(uint64_t now_ns) const {
 int32_t seq_offset(const SeqAdj& adj, uint32_t seq) {
   return static_cast<int32_t>(seq - adj.correction_pos) > 0 ? adj.offset_after : adj.offset_before;
 }
+
+void Table::set_accounting(bool on) { impl_->accounting = on; }
 
 size_t Table::size() const { return impl_->confirmed(); }
 const Config& Table::config() const { return impl_->config; }

@@ -130,7 +130,7 @@ bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
   if (!w.pkt.ct.entry && w.pkt.ct.info != conntrack::Info::Untracked) {
     w.pkt.ct = w.vm.conntrack().in(w.pkt.frame.bytes(), w.pkt.layout,
                                     h == Hook::Output ? conntrack::TrackHook::Output : conntrack::TrackHook::Prerouting,
-                                    0, w.pkt.meta.now_ns);
+                                    w.pkt.ct_zone.value_or(0), w.pkt.meta.now_ns);
     if (w.pkt.ct.drop) {
       w.out.dropped_before = "nf_conntrack: " + w.pkt.ct.why;
       w.out.decision = vm::Decision{};

@@ -61,6 +61,9 @@ struct Packet {
   // Its connection (skb->_nfct): set by the pipeline's conntrack step, or
   // Untracked by `notrack` before it; what `ct` expressions read.
   conntrack::Tracked ct;
+  // The zone `ct zone set` gave the packet before it was tracked (the
+  // kernel's template connection): conntrack looks it up in that zone.
+  std::optional<uint16_t> ct_zone;
   // Re-parse after a rewrite that may move headers.
   void reparse();
 };

@@ -197,6 +197,10 @@ struct Entry {
   // the helper attached to this one ("ftp", "tftp"; empty: none).
   std::weak_ptr<Entry> master;
   std::string helper;
+  // Accounting (the acct extension, present when the table counted at the
+  // entry's creation): packets and bytes (IP lengths) by direction.
+  bool acct = false;
+  std::array<uint64_t, 2> packets{}, bytes{};
   // The FTP helper's state (struct nf_ct_ftp_master): per direction the
   // sequence numbers just after a newline, where commands may start.
   std::array<std::array<uint32_t, 2>, 2> ftp_seq_after_nl{};
@@ -250,6 +254,10 @@ class Table {
   // clash with an entry confirmed meanwhile, or the table is full and no
   // unreplied entry could be dropped: the packet is to be dropped).
   bool confirm(const Tracked& t, uint64_t now_ns);
+
+  // nf_conntrack_acct: connections created from now on count their packets
+  // and bytes (a rule reading ct bytes, packets or avgpkt turns it on).
+  void set_accounting(bool on);
 
   // Expired entries removed (the kernel's gc worker); returns how many.
   size_t collect(uint64_t now_ns);
