@@ -7,7 +7,8 @@ addresses, routes and ruleset, get the same frames in the same order, from
 both sides: connections out through masquerade and through SNAT to an
 address range and to a fixed port, port forwards in through DNAT, replies,
 ICMP echo through NAT, ICMP errors about translated connections (their
-inner packets translated too), a TCP connection's teardown, IPv6
+inner packets translated too), fragmented datagrams (reassembled,
+translated and cut again; out of order, repeated, overlapping), a TCP connection's teardown, IPv6
 masquerade and DNAT, a flow in a conntrack zone (`ct zone set`), with
 connection accounting on (a rule reads `ct packets`); and, in a second
 scenario, FTP in active and passive mode through masquerade and through
@@ -38,7 +39,8 @@ import time
 if os.geteuid() != 0:
     sys.exit("nat_kernel_test: needs root (it makes a network namespace and TAP devices)")
 try:
-    from scapy.all import ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, Raw
+    from scapy.all import (ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, IPv6,
+                           Raw, fragment)
 except ImportError:
     sys.exit("nat_kernel_test: scapy is missing for %s; install python3-scapy, run with /usr/bin/python3"
              % sys.executable)
@@ -147,6 +149,24 @@ def frames():
     # 10.1.0.3 (its translated source found from the conntrack table's
     # reply tuple by the replay of the kernel's own choice, see below).
     f += [("icmp-error-about-snat", None)]
+    # Fragments: a UDP datagram in three, through SNAT (reassembled, the
+    # ports translated, cut again as it came); one with its fragments out of
+    # order and one repeated; a large echo through masquerade; overlapping
+    # fragments (the queue is dropped, nothing leaves).
+    big = IP(src="10.1.0.3", dst=SERVER, id=0x4242) / UDP(sport=5002, dport=9999) / Raw(bytes(range(256)) * 8)
+    pieces = fragment(big, fragsize=600)
+    f += [lan(3, p) for p in pieces]
+    big2 = IP(src="10.1.0.3", dst=SERVER, id=0x4343) / UDP(sport=5003, dport=9999) / Raw(b"z" * 1500)
+    pieces = fragment(big2, fragsize=504)
+    f += [lan(3, pieces[2]), lan(3, pieces[0]), lan(3, pieces[0]), lan(3, pieces[1])]
+    echo = IP(src="10.1.0.2", dst=SERVER, id=0x4444) / ICMP(type=8, id=78, seq=1) / Raw(b"e" * 1400)
+    f += [lan(2, p) for p in fragment(echo, fragsize=1000)]
+    over = IP(src="10.1.0.3", dst=SERVER, id=0x4545) / UDP(sport=5004, dport=9999) / Raw(b"o" * 1200)
+    pieces = fragment(over, fragsize=504)
+    shifted = IP(bytes(pieces[1]))
+    shifted.frag -= 8  # starts 64 bytes inside the first fragment
+    del shifted.chksum
+    f += [lan(3, pieces[0]), lan(3, shifted), lan(3, pieces[2])]
     # Out through masquerade, IPv6: a handshake and an echo.
     f += [lan(2, tcp("fd00:1::2", SERVER6, 41000, 80, "S", 10, v6=True)),
           wan(tcp(SERVER6, "2001:db8:2::1", 80, 41000, "SA", 20, 11, v6=True)),

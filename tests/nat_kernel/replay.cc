@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
     for (const auto& reply : r.replies) fmt::print("{} {}\n", iif.name, to_hex(reply.bytes()));
     if (r.accepted && r.local) fmt::print("local\n");
     else if (r.accepted) fmt::print("{} {}\n", pkt.meta.oifname, to_hex(pkt.frame.bytes()));
+    for (const auto& piece : r.more_fragments) fmt::print("{} {}\n", pkt.meta.oifname, to_hex(piece.bytes()));
   }
   fmt::print("conntrack\n");
   for (const auto& line : vm->conntrack().list(now)) fmt::print("{}\n", line);

@@ -26,44 +26,45 @@ bool first_fragment_truncated(std::span<const uint8_t> pkt, size_t at) {
 }  // namespace
 
 Defrag defrag(std::span<const uint8_t> frame, const packet::PacketLayout& layout) {
-  if (!layout.fragment) return {Defrag::Pass, {}, {}};
-  if (layout.protocol == packet::kEthPIp) return {Defrag::Hold, {}, "fragment queued for reassembly"};
-  if (layout.protocol != packet::kEthPIpv6) return {Defrag::Pass, {}, {}};
+  if (!layout.fragment) return Defrag{};
+  if (layout.protocol == packet::kEthPIp) return Defrag::held("IPv4 fragments go to a Reassembler");
+  if (layout.protocol != packet::kEthPIpv6) return Defrag{};
 
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
   const uint32_t nh = layout.nh_off;
-  if (pkt.size() < size_t{nh} + 40) return {Defrag::Pass, {}, {}};
+  if (pkt.size() < size_t{nh} + 40) return Defrag{};
   const uint32_t payload_len = static_cast<uint32_t>(pkt[nh + 4] << 8 | pkt[nh + 5]);
-  if (payload_len == 0) return {Defrag::Pass, {}, {}};  // a jumbogram has no fragment header
+  if (payload_len == 0) return Defrag{};  // a jumbogram has no fragment header
 
   // find_prev_fhdr: the fragment header and the next-header byte before it
   uint32_t prev = nh + 6, at = nh + 40;
   uint8_t next = pkt[prev];
   while (next != kFragment) {
-    if (next != kHopByHop && next != kRouting && next != kDestOpts && next != kAuth) return {Defrag::Pass, {}, {}};
-    if (pkt.size() < size_t{at} + 2) return {Defrag::Pass, {}, {}};
+    if (next != kHopByHop && next != kRouting && next != kDestOpts && next != kAuth) return Defrag{};
+    if (pkt.size() < size_t{at} + 2) return Defrag{};
     const uint32_t len = next == kAuth ? (pkt[at + 1] + 2u) * 4u : (pkt[at + 1] + 1u) * 8u;
     prev = at;
     next = pkt[at];
     at += len;
   }
-  if (at > pkt.size()) return {Defrag::Pass, {}, {}};
+  if (at > pkt.size()) return Defrag{};
   // ipv6frag_thdr_truncated: a first fragment without all of its upper-layer
   // header is left to the stack
-  if (first_fragment_truncated(pkt, at)) return {Defrag::Pass, {}, {}};
-  if (pkt.size() < size_t{at} + 8) return {Defrag::Hold, {}, "fragment header cut short"};
+  if (first_fragment_truncated(pkt, at)) return Defrag{};
+  if (pkt.size() < size_t{at} + 8) return Defrag::held("fragment header cut short");
   const uint16_t frag_off = static_cast<uint16_t>(pkt[at + 2] << 8 | pkt[at + 3]);
   const uint32_t offset = frag_off & ~0x7u;
   const bool more = frag_off & 1;
   // nf_ct_frag6_queue: where this fragment's data ends in the datagram
   const int64_t end = int64_t{offset} + int64_t{payload_len} - int64_t{at + 8 - (nh + 40)};
-  if (end > 65535) return {Defrag::Hold, {}, "fragment offset too large"};
-  if (more && (end & 7)) return {Defrag::Pass, {}, {}};  // -EPROTO: left to the stack
-  if (end <= int64_t{offset}) return {Defrag::Hold, {}, "empty fragment"};
-  if (offset != 0 || more) return {Defrag::Hold, {}, "fragment queued for reassembly"};
+  if (end > 65535) return Defrag::held("fragment offset too large");
+  if (more && (end & 7)) return Defrag{};  // -EPROTO: left to the stack
+  if (end <= int64_t{offset}) return Defrag::held("empty fragment");
+  if (offset != 0 || more) return Defrag::held("fragment queued for reassembly");
 
   // the whole datagram in one fragment: without its fragment header
-  Defrag whole{Defrag::Replace, {}, {}};
+  Defrag whole;
+  whole.action = Defrag::Replace;
   whole.frame.assign(frame.begin(), frame.end());
   whole.frame[prev] = pkt[at];  // the header before takes the fragment header's next header
   whole.frame.erase(whole.frame.begin() + at, whole.frame.begin() + at + 8);

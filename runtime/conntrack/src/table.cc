@@ -80,6 +80,7 @@ struct Table::Impl {
   std::vector<Expectation> expects;        // oldest first; few, so a list
   uint64_t next_id = 1;
   bool accounting = false;
+  Reassembler reassembler;
 
   // Expectations whose time is up or whose master is gone are forgotten.
   void prune_expects(uint64_t now) {
@@ -398,6 +399,8 @@ int32_t seq_offset(const SeqAdj& adj, uint32_t seq) {
 }
 
 void Table::set_accounting(bool on) { impl_->accounting = on; }
+
+Reassembler& Table::reassembler() { return impl_->reassembler; }
 
 size_t Table::size() const { return impl_->confirmed(); }
 const Config& Table::config() const { return impl_->config; }

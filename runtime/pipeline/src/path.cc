@@ -115,9 +115,13 @@ bool hook_with_nat(Walk& w, ir::Family fam, Hook h, int from, int at) {
 bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
   if (!w.vm.tracks(fam)) return w.hook(fam, h);
   if (!w.hook(fam, h, {INT32_MIN, kDefragPriority - 1})) return false;
-  conntrack::Defrag d = conntrack::defrag(w.pkt.frame.bytes(), w.pkt.layout);
+  conntrack::Defrag d = fam == ir::Family::Ip && w.pkt.layout.fragment
+                            ? w.vm.conntrack().reassembler().ipv4(w.pkt.frame.bytes(), w.pkt.layout,
+                                                                  w.pkt.ct_zone.value_or(0), w.pkt.meta.now_ns)
+                            : conntrack::defrag(w.pkt.frame.bytes(), w.pkt.layout);
   if (d.action == conntrack::Defrag::Hold) {
-    w.out.dropped_before = "nf_defrag: " + d.why + " (nfx does not reassemble fragments yet)";
+    w.out.dropped_before = "nf_defrag: " + d.why;
+    if (fam == ir::Family::Ip6) w.out.dropped_before += " (nfx does not reassemble IPv6 yet)";
     w.out.decision = vm::Decision{};
     w.out.decision.verdict = ir::VerdictCode::Drop;
     return false;
@@ -125,6 +129,8 @@ bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
   if (d.action == conntrack::Defrag::Replace) {
     w.pkt.frame = packet::Frame(std::span<const uint8_t>(d.frame));
     w.pkt.reparse();
+    w.pkt.fragment_sizes = std::move(d.fragments);
+    w.pkt.fragment_max_size = d.max_size;
   }
   if (!w.hook(fam, h, {kDefragPriority, kConntrackPriority - 1})) return false;
   if (!w.pkt.ct.entry && w.pkt.ct.info != conntrack::Info::Untracked) {
@@ -460,9 +466,31 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     }
   }
   if (sends && path != Path::Bridge) set_next_hop_header(pkt, *out_if);
+  // ip_finish_output: a reassembled datagram is cut again; each piece
+  // meets the egress hook on its own
+  std::vector<std::vector<uint8_t>> pieces;
+  if (sends && path != Path::Bridge && !pkt.fragment_sizes.empty() && pkt.layout.protocol == packet::kEthPIp) {
+    pieces = conntrack::refragment_ipv4(pkt.frame.bytes(), pkt.layout.nh_off, pkt.fragment_sizes,
+                                        pkt.fragment_max_size);
+    if (!pieces.empty()) {
+      pkt.frame = packet::Frame(std::span<const uint8_t>(pieces[0]));
+      pkt.reparse();
+    }
+  }
   if (sends) {
     set_context(pkt, packet::Context::Validate);
     set_devices(pkt, nullptr, out_if);
+    for (size_t i = 1; i < pieces.size(); ++i) {
+      vm::Packet piece;
+      piece.frame = packet::Frame(std::span<const uint8_t>(pieces[i]));
+      piece.layout.link = pkt.layout.link;
+      piece.meta = pkt.meta;
+      piece.ct = pkt.ct;
+      set_context(piece, packet::Context::Validate);
+      PathResult pr;
+      Walk pw{w.vm, piece, pr, w.trace};
+      if (pw.hook(ir::Family::Netdev, Hook::Egress)) out.more_fragments.push_back(std::move(piece.frame));
+    }
     if (!w.hook(ir::Family::Netdev, Hook::Egress)) return out;
   }
   out.accepted = true;

@@ -64,6 +64,11 @@ struct Packet {
   // The zone `ct zone set` gave the packet before it was tracked (the
   // kernel's template connection): conntrack looks it up in that zone.
   std::optional<uint16_t> ct_zone;
+  // A datagram defragmentation put together: how it was cut (the payload
+  // bytes of each fragment, the largest fragment's length), so it leaves
+  // cut the same way.
+  std::vector<uint32_t> fragment_sizes;
+  uint16_t fragment_max_size = 0;
   // Re-parse after a rewrite that may move headers.
   void reparse();
 };

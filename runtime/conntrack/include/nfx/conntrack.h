@@ -240,6 +240,8 @@ struct Tracked {
   std::string why;  // when Info::None: why the tracker refused it (for logs and tests)
 };
 
+class Reassembler;
+
 class Table {
  public:
   explicit Table(Config config = {});
@@ -258,6 +260,9 @@ class Table {
   // nf_conntrack_acct: connections created from now on count their packets
   // and bytes (a rule reading ct bytes, packets or avgpkt turns it on).
   void set_accounting(bool on);
+
+  // The IPv4 fragment queues of nf_defrag_ipv4.
+  Reassembler& reassembler();
 
   // Expired entries removed (the kernel's gc worker); returns how many.
   size_t collect(uint64_t now_ns);
@@ -285,15 +290,53 @@ class Table {
 };
 
 // What defragmentation (nf_defrag_ipv4/ipv6, before conntrack) does with
-// a packet: passes it, holds it (nfx does not reassemble yet, so a held
-// fragment never comes back), or replaces it by the whole datagram (an
-// IPv6 datagram in a single fragment loses its fragment header).
+// a packet: passes it, holds it, or replaces it by the whole datagram.
 struct Defrag {
   enum Action { Pass, Hold, Replace } action = Pass;
   std::vector<uint8_t> frame;  // Replace: the new frame
   std::string why;             // Hold: why
+  // Replace by reassembly: the payload bytes of each fragment, in offset
+  // order, and the largest fragment's length (frag_max_size): how the
+  // datagram is cut again on the way out.
+  std::vector<uint32_t> fragments;
+  uint16_t max_size = 0;
+
+  static Defrag held(std::string why) {
+    Defrag d;
+    d.action = Hold;
+    d.why = std::move(why);
+    return d;
+  }
 };
+// IPv6 (nf_ct_frag6_gather): what passes unqueued passes, a datagram whole
+// in one fragment loses its fragment header, other fragments are held for
+// good (nfx does not reassemble IPv6 yet: what the kernel shows when the
+// rest of a datagram never comes). IPv4 fragments go to a Reassembler.
 Defrag defrag(std::span<const uint8_t> frame, const packet::PacketLayout& layout);
+
+// IPv4 reassembly (ip_defrag for conntrack): queues by source,
+// destination, id, protocol and zone, expiring after 30 s.
+class Reassembler {
+ public:
+  Reassembler();
+  ~Reassembler();
+  // A fragment: held (queued, or dropped with its queue), or the whole
+  // datagram when it completes it. Not a fragment: passed.
+  Defrag ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
+  size_t queues() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ip_do_fragment: a reassembled IPv4 datagram (IP header at `nh`) cut again
+// into pieces of `sizes` payload bytes, each with a copy of the header
+// (offset, MF, length and checksum set; after the first, only options
+// marked copied). Sizes that do not add up to the payload (a helper changed
+// its length) are replaced by pieces of the largest fragment's size.
+std::vector<std::vector<uint8_t>> refragment_ipv4(std::span<const uint8_t> frame, uint32_t nh,
+                                                  std::vector<uint32_t> sizes, uint16_t max_size);
 
 // One entry as `conntrack -L` prints it (without the trailing newline), its
 // timeout counted down from `now_ns`, `use` its reference count.

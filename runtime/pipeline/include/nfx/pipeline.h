@@ -38,6 +38,10 @@ struct Interface {
 struct PathResult {
   bool accepted = false;       // the frame reached the end of the path
   bool local = false;          // ... and that end was local delivery (input)
+  // A reassembled datagram leaves cut again (ip_fragment): the packet's
+  // frame is the first piece, these are the others, in order, each past the
+  // egress hook.
+  std::vector<packet::Frame> more_fragments;
   vm::Decision decision;       // the last hook's decision (or the one that dropped)
   // Every hook run on the way, in order, each with the base chain and rule
   // that decided it (replies moved out): what a differential test of two
