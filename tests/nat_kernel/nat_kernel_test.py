@@ -16,7 +16,8 @@ DNAT (PORT, 227, EPRT and EPSV, IPv4 and IPv6) with the payload rewritten
 and sequence numbers adjusted, and TFTP. Compared: every frame that comes out of either port,
 byte for byte (addresses, ports, checksums, TTLs, MACs), and the conntrack
 table as `conntrack -L` prints it (timeouts within 3 s, as the kernel's count
-down while the test runs).
+down while the test runs). nfx runs twice: the interpreter, then the
+chains as native code (--jit).
 
 Not sent, because the two would differ by design: frames for the router
 itself (the kernel's own TCP/UDP stack answers them; nfx has none yet), and
@@ -434,14 +435,15 @@ def conntrack_list():
 
 # ---------------------------------------------------------------- nfx
 
-def run_nfx(replay, ruleset, sent):
+def run_nfx(replay, ruleset, sent, jit=False):
     with tempfile.TemporaryDirectory() as d:
         rpath, fpath = os.path.join(d, "r.nft"), os.path.join(d, "frames")
         with open(rpath, "w") as f:
             f.write(ruleset)
         with open(fpath, "w") as f:
             f.write("\n".join(sent) + "\n")
-        proc = subprocess.run([replay, rpath, fpath], capture_output=True, text=True, timeout=120)
+        proc = subprocess.run([replay] + (["--jit"] if jit else []) + [rpath, fpath], capture_output=True, text=True,
+                              timeout=120)
     if proc.returncode != 0:
         sys.exit("nat_kernel_test: nfx_nat_replay failed:\n" + proc.stderr)
     outputs, table, cur = [], [], None
@@ -483,27 +485,28 @@ def compare(name, ruleset, frame_list, replay):
         sys.exit("nat_kernel_test: the kernel side of %s failed" % name)
     with open(result) as f:
         sent, kout, ktable = eval(f.read())
-    nout, ntable = run_nfx(replay, ruleset, sent)
-
     problems = []
-    for i, (k, n) in enumerate(zip(kout, nout), 1):
-        if k != n:
-            problems.append("frame %d (%s): kernel sent %s, nfx sent %s" % (i, sent[i - 1][:4], k or "nothing",
-                                                                          n or "nothing"))
-    if len(kout) != len(nout):
-        problems.append("frames: kernel %d, nfx %d" % (len(kout), len(nout)))
-    kt = sorted(split_timeout(e) for e in ktable)
-    nt = sorted(split_timeout(e) for e in ntable)
-    kkeys, nkeys = [k for k, _ in kt], [k for k, _ in nt]
-    for k in kkeys:
-        if k not in nkeys:
-            problems.append("only the kernel has: " + k)
-    for k in nkeys:
-        if k not in kkeys:
-            problems.append("only nfx has: " + k)
-    for (k, ktime), (n, ntime) in zip(kt, nt):
-        if k == n and abs(ktime - ntime) > 3:
-            problems.append("timeout of %s: kernel %d, nfx %d" % (k, ktime, ntime))
+    for jit in (False, True):  # the interpreter, then native code
+        nout, ntable = run_nfx(replay, ruleset, sent, jit)
+        who = "nfx --jit" if jit else "nfx"
+        for i, (k, n) in enumerate(zip(kout, nout), 1):
+            if k != n:
+                problems.append("frame %d (%s): kernel sent %s, %s sent %s" % (i, sent[i - 1][:4], k or "nothing",
+                                                                             who, n or "nothing"))
+        if len(kout) != len(nout):
+            problems.append("frames: kernel %d, %s %d" % (len(kout), who, len(nout)))
+        kt = sorted(split_timeout(e) for e in ktable)
+        nt = sorted(split_timeout(e) for e in ntable)
+        kkeys, nkeys = [k for k, _ in kt], [k for k, _ in nt]
+        for k in kkeys:
+            if k not in nkeys:
+                problems.append("only the kernel has: " + k)
+        for k in nkeys:
+            if k not in kkeys:
+                problems.append("only %s has: %s" % (who, k))
+        for (k, ktime), (n, ntime) in zip(kt, nt):
+            if k == n and abs(ktime - ntime) > 3:
+                problems.append("timeout of %s: kernel %d, %s %d" % (k, ktime, who, ntime))
     forwarded = sum(1 for o in kout if o)
     print("%s: %d frames, %d with output; conntrack entries: kernel %d, nfx %d" % (
         name, len(sent), forwarded, len(ktable), len(ntable)))

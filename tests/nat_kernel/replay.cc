@@ -1,4 +1,4 @@
-// nfx_nat_replay RULESET FRAMES: frames through nfx's router pipeline
+// nfx_nat_replay [--jit] RULESET FRAMES: frames through nfx's router pipeline
 // (conntrack, NAT, the ruleset's chains) between two ports, as
 // nat_kernel_test.py sends them through a kernel router with the same
 // ruleset and the same network:
@@ -12,8 +12,9 @@
 // its bytes in hex. Prints, for each frame, `frame N` and then one line per
 // frame that leaves (`PORT HEX`), or `local` when it is delivered to the
 // router itself; at the end `conntrack` and the table as conntrack -L
-// prints it.
+// prints it. With --jit the chains run as native code.
 #include <fmt/format.h>
+#include <nfx/jit.h>
 #include <nfx/compiler.h>
 #include <nfx/pipeline.h>
 
@@ -55,10 +56,12 @@ pipeline::Interface port(const std::string& name, uint32_t index, uint8_t mac_la
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: nfx_nat_replay RULESET FRAMES\n");
+  const bool jit = argc == 4 && std::string(argv[1]) == "--jit";
+  if (argc != 3 && !jit) {
+    std::fprintf(stderr, "usage: nfx_nat_replay [--jit] RULESET FRAMES\n");
     return 2;
   }
+  if (jit) ++argv;
   Diagnostics diags;
   Script script = parse_file(argv[1], diags);
   Ruleset rs;
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
     for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
     return 1;
   }
+  if (jit) vm->install_native(jit::compile(*vm));
   pipeline::Interface lan = port("lan0", 2, 1, {10, 1, 0, 1}, {0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
   pipeline::Interface wan =
       port("wan0", 3, 2, {203, 0, 113, 1}, {0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
