@@ -44,7 +44,7 @@ Datagram datagram(size_t len, std::vector<size_t> cuts, Bytes options = {}, uint
 }
 
 Defrag feed(Reassembler& r, const Bytes& f, uint64_t now = kSec, uint16_t zone = 0) {
-  return r.ipv4(f, packet::parse_layout(f, packet::LinkType::Ethernet, packet::Context::IpStack), zone, now);
+  return r.in(f, packet::parse_layout(f, packet::LinkType::Ethernet, packet::Context::IpStack), zone, now);
 }
 
 TEST(Reassembly, AnyOrderGivesTheDatagramBack) {

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> frame(data + at, data + at + n);  // exact size: overreads are caught
     at += n;
     const auto layout = packet::parse_layout(frame, packet::LinkType::Ethernet, packet::Context::IpStack);
-    conntrack::Defrag d = conntrack::defrag(frame, layout);
+    conntrack::Defrag d = table.reassembler().in(frame, layout, 0, now);
     if (d.action == conntrack::Defrag::Replace) {
       if (d.frame.size() >= frame.size()) std::abort();  // a header was taken out
       frame = d.frame;

@@ -24,6 +24,18 @@ using packet::ipv6_skip_exthdr;
 std::optional<packet::PacketLayout> conntrack_view(std::span<const uint8_t> frame,
                                                    const packet::PacketLayout& layout);
 
+// An IPv6 packet as nf_ct_frag6_gather sees it: left to the stack (Pass),
+// dropped, or a fragment to queue: the next-header byte before its fragment
+// header (`prev`), the fragment header (`at`), its place in the datagram.
+struct Ipv6Fragment {
+  enum { Pass, Drop, Queue } what = Pass;
+  std::string why;
+  uint32_t prev = 0, at = 0, offset = 0, end = 0, id = 0;
+  uint16_t payload_len = 0;
+  bool more = false;
+};
+Ipv6Fragment ipv6_fragment(std::span<const uint8_t> pkt, uint32_t nh);
+
 // The context a tracker sees.
 struct TrackContext {
   std::span<const uint8_t> pkt;  // bounded by the layout's end

@@ -115,13 +115,10 @@ bool hook_with_nat(Walk& w, ir::Family fam, Hook h, int from, int at) {
 bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
   if (!w.vm.tracks(fam)) return w.hook(fam, h);
   if (!w.hook(fam, h, {INT32_MIN, kDefragPriority - 1})) return false;
-  conntrack::Defrag d = fam == ir::Family::Ip && w.pkt.layout.fragment
-                            ? w.vm.conntrack().reassembler().ipv4(w.pkt.frame.bytes(), w.pkt.layout,
-                                                                  w.pkt.ct_zone.value_or(0), w.pkt.meta.now_ns)
-                            : conntrack::defrag(w.pkt.frame.bytes(), w.pkt.layout);
+  conntrack::Defrag d = w.vm.conntrack().reassembler().in(w.pkt.frame.bytes(), w.pkt.layout,
+                                                          w.pkt.ct_zone.value_or(0), w.pkt.meta.now_ns);
   if (d.action == conntrack::Defrag::Hold) {
     w.out.dropped_before = "nf_defrag: " + d.why;
-    if (fam == ir::Family::Ip6) w.out.dropped_before += " (nfx does not reassemble IPv6 yet)";
     w.out.decision = vm::Decision{};
     w.out.decision.verdict = ir::VerdictCode::Drop;
     return false;
@@ -469,9 +466,14 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
   // ip_finish_output: a reassembled datagram is cut again; each piece
   // meets the egress hook on its own
   std::vector<std::vector<uint8_t>> pieces;
-  if (sends && path != Path::Bridge && !pkt.fragment_sizes.empty() && pkt.layout.protocol == packet::kEthPIp) {
-    pieces = conntrack::refragment_ipv4(pkt.frame.bytes(), pkt.layout.nh_off, pkt.fragment_sizes,
-                                        pkt.fragment_max_size);
+  if (sends && path != Path::Bridge && pkt.fragment_sizes.size() > 1) {
+    if (pkt.layout.protocol == packet::kEthPIp)
+      pieces = conntrack::refragment_ipv4(pkt.frame.bytes(), pkt.layout.nh_off, pkt.fragment_sizes,
+                                          pkt.fragment_max_size);
+    else
+      pieces = conntrack::refragment_ipv6(pkt.frame.bytes(), pkt.layout.nh_off, pkt.fragment_sizes,
+                                          pkt.fragment_max_size,
+                                          w.vm.conntrack().reassembler().ipv6_ident());
     if (!pieces.empty()) {
       pkt.frame = packet::Frame(std::span<const uint8_t>(pieces[0]));
       pkt.reparse();

@@ -308,26 +308,28 @@ struct Defrag {
     return d;
   }
 };
-// IPv6 (nf_ct_frag6_gather): what passes unqueued passes, a datagram whole
-// in one fragment loses its fragment header, other fragments are held for
-// good (nfx does not reassemble IPv6 yet: what the kernel shows when the
-// rest of a datagram never comes). IPv4 fragments go to a Reassembler.
-Defrag defrag(std::span<const uint8_t> frame, const packet::PacketLayout& layout);
-
-// IPv4 reassembly (ip_defrag for conntrack): queues by source,
-// destination, id, protocol and zone, expiring after 30 s.
+// Reassembly before conntrack: IPv4 as ip_defrag does it for conntrack
+// (queues by source, destination, id, protocol and zone, 30 s), IPv6 as
+// nf_ct_frag6_gather (by source, destination, id and zone, 60 s; what it
+// leaves to the stack passes, a datagram whole in one fragment loses its
+// fragment header).
 class Reassembler {
  public:
   Reassembler();
   ~Reassembler();
-  // A fragment: held (queued, or dropped with its queue), or the whole
-  // datagram when it completes it. Not a fragment: passed.
-  Defrag ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
+  // A fragment: held (queued, or dropped, with its queue or alone), or the
+  // whole datagram when it completes it. Not a fragment: passed.
+  Defrag in(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
   size_t queues() const;
+  // An identification for a datagram cut again (ipv6_select_ident: the
+  // kernel's is a keyed hash, so no two runs agree on it).
+  uint32_t ipv6_ident();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  Defrag ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
+  Defrag ipv6(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
 };
 
 // ip_do_fragment: a reassembled IPv4 datagram (IP header at `nh`) cut again
@@ -337,6 +339,11 @@ class Reassembler {
 // its length) are replaced by pieces of the largest fragment's size.
 std::vector<std::vector<uint8_t>> refragment_ipv4(std::span<const uint8_t> frame, uint32_t nh,
                                                   std::vector<uint32_t> sizes, uint16_t max_size);
+// ip6_fragment: the same for IPv6, the pieces under the unfragmentable
+// headers and a fragment header with identification `id` (the kernel picks
+// a new one).
+std::vector<std::vector<uint8_t>> refragment_ipv6(std::span<const uint8_t> frame, uint32_t nh,
+                                                  std::vector<uint32_t> sizes, uint16_t max_size, uint32_t id);
 
 // One entry as `conntrack -L` prints it (without the trailing newline), its
 // timeout counted down from `now_ns`, `use` its reference count.
