@@ -67,7 +67,11 @@ struct KeyHash {
   }
 };
 
-size_t heap_bytes() { return mallinfo2().uordblks; }
+// Bytes in use on the heap, the large blocks malloc maps on its own included.
+size_t heap_bytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
 
 }  // namespace
 

@@ -8,7 +8,8 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
-#include <unordered_map>
+#include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
 
 #include "internal.h"
 
@@ -35,24 +36,32 @@ struct Key {
   bool operator==(const Key&) const = default;
 };
 
-struct KeyHash {
-  size_t operator()(const Key& k) const {
-    // FNV-1a over the fields; the table is private, so no secret is needed
-    // for correctness (a flood-resistant seed comes with the compact table).
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&](const void* p, size_t n) {
-      const auto* b = static_cast<const uint8_t*>(p);
-      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-    };
-    mix(k.tuple.src.data(), 16);
-    mix(k.tuple.dst.data(), 16);
-    mix(&k.tuple.sport, 2);
-    mix(&k.tuple.dport, 2);
-    mix(&k.tuple.l3, 1);
-    mix(&k.tuple.l4, 1);
-    mix(&k.zone, 2);
-    return static_cast<size_t>(h);
-  }
+// Abseil's hash, seeded per process: a flood of chosen tuples cannot aim at
+// one bucket chain.
+template <typename H>
+H AbslHashValue(H h, const Key& k) {
+  return H::combine(std::move(h), k.tuple.src, k.tuple.dst, k.tuple.sport, k.tuple.dport, k.tuple.l3, k.tuple.l4,
+                    k.zone);
+}
+
+// One direction of a confirmed entry in the index: the key lives in the
+// entry itself (its tuple of that direction and its zone), so a slot is a
+// pointer and a direction, and lookups by Key compare against the entry.
+struct Slot {
+  std::shared_ptr<Entry> entry;
+  Dir dir;
+  Key key() const { return {entry->tuple[static_cast<size_t>(dir)], entry->zone}; }
+};
+struct SlotHash {
+  using is_transparent = void;
+  size_t operator()(const Key& k) const { return absl::Hash<Key>{}(k); }
+  size_t operator()(const Slot& s) const { return absl::Hash<Key>{}(s.key()); }
+};
+struct SlotEq {
+  using is_transparent = void;
+  bool operator()(const Slot& a, const Slot& b) const { return a.key() == b.key(); }
+  bool operator()(const Slot& a, const Key& b) const { return a.key() == b; }
+  bool operator()(const Key& a, const Slot& b) const { return a == b.key(); }
 };
 
 // The tuple of the packet an ICMP/ICMPv6 error carries (nf_ct_get_tuplepr on
@@ -75,7 +84,8 @@ std::optional<Tuple> inner_tuple(std::span<const uint8_t> pkt, uint32_t inner, u
 
 struct Table::Impl {
   Config config;
-  std::unordered_map<Key, std::pair<std::shared_ptr<Entry>, Dir>, KeyHash> index;
+  // Both tuples of every confirmed entry, in one open-addressing table.
+  absl::flat_hash_set<Slot, SlotHash, SlotEq> index;
   std::deque<std::weak_ptr<Entry>> order;  // confirmed entries, oldest first (early drop, listings)
   std::vector<Expectation> expects;        // oldest first; few, so a list
   uint64_t next_id = 1;
@@ -109,21 +119,22 @@ struct Table::Impl {
   }
 
   std::shared_ptr<Entry> lookup(const Tuple& t, uint16_t zone, uint64_t now, Dir* dir) {
-    auto it = index.find({t, zone});
+    auto it = index.find(Key{t, zone});
     if (it == index.end()) return nullptr;
-    std::shared_ptr<Entry> e = it->second.first;
+    std::shared_ptr<Entry> e = it->entry;
     if (e->expires_ns <= now) {  // expired: gone, as the kernel reaps it on lookup
       remove(*e);
       return nullptr;
     }
-    if (dir) *dir = it->second.second;
+    if (dir) *dir = it->dir;
     return e;
   }
 
   void remove(Entry& e) {
     e.status |= kDying;
-    index.erase({e.tuple[0], e.zone});
-    index.erase({e.tuple[1], e.zone});
+    // only this entry's slots: a clashing entry of the same tuple is not in the index
+    for (size_t d = 0; d < 2; ++d)
+      if (auto it = index.find(Key{e.tuple[d], e.zone}); it != index.end() && it->entry.get() == &e) index.erase(it);
   }
 
   // early_drop: an entry not ASSURED (or an expired one) makes room.
@@ -324,8 +335,8 @@ bool Table::confirm(const Tracked& t, uint64_t now_ns) {
   if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) return false;
   e.status |= kConfirmed;
   e.id = m.next_id++;
-  m.index[{e.tuple[0], e.zone}] = {t.entry, Dir::Original};
-  m.index[{e.tuple[1], e.zone}] = {t.entry, Dir::Reply};
+  m.index.insert(Slot{t.entry, Dir::Original});
+  m.index.insert(Slot{t.entry, Dir::Reply});
   m.order.push_back(t.entry);
   return true;
 }
@@ -349,7 +360,7 @@ size_t Table::collect(uint64_t now_ns) {
 }
 
 void Table::flush() {
-  for (auto& [key, value] : impl_->index) value.first->status |= kDying;
+  for (const Slot& s : impl_->index) s.entry->status |= kDying;
   impl_->index.clear();
   impl_->order.clear();
   impl_->expects.clear();
@@ -413,10 +424,10 @@ std::vector<std::shared_ptr<const Entry>> Table::entries() const {
 }
 
 std::shared_ptr<Entry> Table::find(const Tuple& t, uint16_t zone, Dir* dir) const {
-  auto it = impl_->index.find({t, zone});
+  auto it = impl_->index.find(Key{t, zone});
   if (it == impl_->index.end()) return nullptr;
-  if (dir) *dir = it->second.second;
-  return it->second.first;
+  if (dir) *dir = it->dir;
+  return it->entry;
 }
 
 }  // namespace nfx::conntrack
