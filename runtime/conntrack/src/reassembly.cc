@@ -85,6 +85,19 @@ Insert insert(Queue& q, uint32_t offset, uint32_t end, std::span<const uint8_t> 
 
 bool complete(const Queue& q) { return q.first_in && q.last_in && q.meat == q.len; }
 
+// An IPv4 header's length and fragment fields set, its checksum computed anew.
+void set_ipv4_header(uint8_t* ip, uint32_t total, uint16_t frag_off) {
+  const uint32_t hlen = (ip[0] & 0x0fu) * 4u;
+  ip[2] = static_cast<uint8_t>(total >> 8);
+  ip[3] = static_cast<uint8_t>(total);
+  ip[6] = static_cast<uint8_t>(frag_off >> 8);
+  ip[7] = static_cast<uint8_t>(frag_off);
+  ip[10] = ip[11] = 0;
+  const uint16_t check = packet::ipv4_header_checksum(std::span<const uint8_t>(ip, hlen));
+  ip[10] = static_cast<uint8_t>(check >> 8);
+  ip[11] = static_cast<uint8_t>(check);
+}
+
 // The head's headers over every piece, in order.
 Defrag whole_datagram(Queue& q) {
   Defrag whole;
@@ -239,19 +252,9 @@ Defrag Reassembler::ipv4(std::span<const uint8_t> frame, const packet::PacketLay
   const uint32_t len = q.len;
   Defrag whole = whole_datagram(q);
   uint8_t* ip = whole.frame.data() + nh;
-  const uint32_t hlen = (ip[0] & 0x0fu) * 4u;
-  const uint32_t total = hlen + len;
-  ip[2] = static_cast<uint8_t>(total >> 8);
-  ip[3] = static_cast<uint8_t>(total);
   // DF only if the largest fragment had it (a refragmentation must not be
   // forwarded larger than what the sender sent)
-  const uint16_t frag_off = max_df_size == max_size ? kDf : 0;
-  ip[6] = static_cast<uint8_t>(frag_off >> 8);
-  ip[7] = static_cast<uint8_t>(frag_off);
-  ip[10] = ip[11] = 0;
-  const uint16_t check = packet::ipv4_header_checksum(std::span<const uint8_t>(ip, hlen));
-  ip[10] = static_cast<uint8_t>(check >> 8);
-  ip[11] = static_cast<uint8_t>(check);
+  set_ipv4_header(ip, (ip[0] & 0x0fu) * 4u + len, max_df_size == max_size ? kDf : 0);
   impl_->queues.erase(it);
   return whole;
 }
@@ -302,18 +305,8 @@ std::vector<std::vector<uint8_t>> refragment_ipv4(std::span<const uint8_t> frame
       header.assign(f.begin(), f.end());
     }
     f.insert(f.end(), frame.begin() + static_cast<long>(at), frame.begin() + static_cast<long>(at + n));
-    const uint32_t total = hlen + static_cast<uint32_t>(n);
-    ip = f.data() + nh;
-    ip[2] = static_cast<uint8_t>(total >> 8);
-    ip[3] = static_cast<uint8_t>(total);
-    uint16_t frag_off = static_cast<uint16_t>(offset / 8);
-    if (i + 1 < sizes.size()) frag_off |= kMf;
-    ip[6] = static_cast<uint8_t>(frag_off >> 8);
-    ip[7] = static_cast<uint8_t>(frag_off);
-    ip[10] = ip[11] = 0;
-    const uint16_t check = packet::ipv4_header_checksum(std::span<const uint8_t>(ip, hlen));
-    ip[10] = static_cast<uint8_t>(check >> 8);
-    ip[11] = static_cast<uint8_t>(check);
+    set_ipv4_header(f.data() + nh, hlen + static_cast<uint32_t>(n),
+                    static_cast<uint16_t>(offset / 8 | (i + 1 < sizes.size() ? kMf : 0)));
     out.push_back(std::move(f));
     at += n;
     offset += static_cast<uint32_t>(n);

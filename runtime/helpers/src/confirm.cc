@@ -19,6 +19,23 @@ const Helper* find(std::string_view name) {
   return nullptr;
 }
 
+conntrack::Expectation expectation(const HelperPacket& p, const Helper& helper, uint8_t l4,
+                                   const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
+                                   uint16_t dport) {
+  conntrack::Expectation e;
+  e.tuple.l3 = p.ct->tuple[0].l3;
+  e.tuple.l4 = l4;
+  e.tuple.src = src;
+  e.tuple.dst = dst;
+  e.tuple.dport = dport;
+  e.any_sport = true;
+  e.zone = p.ct->zone;
+  e.master = p.ct;
+  e.helper = std::string(helper.name);
+  e.expires_ns = p.now_ns + uint64_t{helper.expect_timeout} * 1'000'000'000ull;
+  return e;
+}
+
 void follow_master(conntrack::Expectation& e, HelperPacket& p) {
   conntrack::Table* table = &p.table;
   nat::Nat* nat = &p.nat;

@@ -239,18 +239,9 @@ Outcome ftp_help(HelperPacket& p) {
   // `loose` option is off): no hole towards a third host
   if (a.l3 == ct.tuple[d].l3 && a.addr != ct.tuple[d].src) return finish();
 
-  conntrack::Expectation e;
-  e.tuple.l3 = a.l3;
-  e.tuple.l4 = kIpprotoTcp;
-  e.tuple.src = ct.tuple[o].src;
-  e.tuple.dst = daddr;
-  e.tuple.dport = a.port;
-  e.any_sport = true;
-  e.zone = ct.zone;
-  e.master = p.ct;
-  e.helper = "ftp";
-  e.expires_ns = p.now_ns + uint64_t{find("ftp")->expect_timeout} * 1'000'000'000ull;
-  const size_t max_expected = find("ftp")->max_expected;
+  const Helper& ftp = *find("ftp");
+  conntrack::Expectation e = expectation(p, ftp, kIpprotoTcp, ct.tuple[o].src, daddr, a.port);
+  const size_t max_expected = ftp.max_expected;
 
   if (ct.status & (conntrack::kSrcNat | conntrack::kDstNat)) {
     // nf_nat_ftp: the data connection comes from wherever this packet

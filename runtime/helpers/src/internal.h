@@ -26,6 +26,12 @@ struct HelperPacket {
 Outcome ftp_help(HelperPacket& p);
 Outcome tftp_help(HelperPacket& p);
 
+// nf_ct_expect_init for `p`'s connection and helper `helper`: a connection
+// from `src` (any port) to `dst` port `dport`, for the helper's timeout.
+conntrack::Expectation expectation(const HelperPacket& p, const Helper& helper, uint8_t l4,
+                                   const std::array<uint8_t, 16>& src, const std::array<uint8_t, 16>& dst,
+                                   uint16_t dport);
+
 // nf_nat_follow_master for an expectation made by `p`'s connection.
 void follow_master(conntrack::Expectation& e, HelperPacket& p);
 

@@ -12,17 +12,8 @@ Outcome tftp_help(HelperPacket& p) {
   if (opcode != 1 && opcode != 2) return {};  // only RRQ and WRQ announce anything
   // the answer comes from the server's address, any port, to where replies go
   const conntrack::Tuple& reply = ct.tuple[1];
-  conntrack::Expectation e;
-  e.tuple.l3 = reply.l3;
-  e.tuple.l4 = kIpprotoUdp;
-  e.tuple.src = reply.src;
-  e.tuple.dst = reply.dst;
-  e.tuple.dport = reply.dport;
-  e.any_sport = true;
-  e.zone = ct.zone;
-  e.master = p.ct;
-  e.helper = "tftp";
-  e.expires_ns = p.now_ns + uint64_t{find("tftp")->expect_timeout} * 1'000'000'000ull;
+  const Helper& tftp = *find("tftp");
+  conntrack::Expectation e = expectation(p, tftp, kIpprotoUdp, reply.src, reply.dst, reply.dport);
   if (ct.status & (conntrack::kSrcNat | conntrack::kDstNat)) {
     // nf_nat_tftp: to the client's own port, as the master goes
     e.saved_port = ct.tuple[0].sport;
@@ -30,7 +21,7 @@ Outcome tftp_help(HelperPacket& p) {
     follow_master(e, p);
   }
   Outcome out;
-  if (p.table.expect(std::move(e), find("tftp")->max_expected, p.now_ns) != conntrack::ExpectResult::Added) {
+  if (p.table.expect(std::move(e), tftp.max_expected, p.now_ns) != conntrack::ExpectResult::Added) {
     out.drop = true;
     out.why = "nf_ct_tftp: cannot add expectation";
   }
