@@ -212,6 +212,18 @@ bool lower_nat(Context& ctx, const Stmt& s, std::vector<ir::Stmt>& out) {
       port = addr->kids[1].get();
       addr = addr->kids[0].get();
     }
+    // what a map's data must be: an address of the statement's family, or a port
+    auto field_of = [&](bool is_port) {
+      Field f;
+      auto load = std::make_shared<ir::Value>();
+      load->kind = ir::ValueKind::Payload;
+      load->len = is_port ? 2 : r.nat_family == 10 ? 16 : 4;
+      load->order = ir::Order::Big;
+      f.load = load;
+      f.bits = load->len * 8;
+      f.dtype = is_port ? "inet_service" : r.nat_family == 10 ? "ipv6_addr" : "ipv4_addr";
+      return f;
+    };
     auto bounds = [&](const Expr* e, ir::ValuePtr& lo, ir::ValuePtr& hi) {
       if (!e) return true;
       if (e->kind == ExprKind::Value) {
@@ -235,7 +247,8 @@ bool lower_nat(Context& ctx, const Stmt& s, std::vector<ir::Stmt>& out) {
         return true;
       }
       if (e->kind == ExprKind::Map) {  // `dnat to ip daddr map { ... }`: one value from the map
-        lo = hi = lower_value(ctx, *e, nullptr);
+        const Field f = field_of(e == port);
+        lo = hi = lower_map_lookup(ctx, *e, &f);
         return lo != nullptr;
       }
       return unsupported(ctx, e->loc, "this nat address or port expression");

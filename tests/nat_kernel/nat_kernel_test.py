@@ -61,12 +61,14 @@ RULESET = """table ip nat {
 \t\ttype nat hook prerouting priority dstnat; policy accept;
 \t\tiifname "wan0" tcp dport 8080 dnat to 10.1.0.2:80
 \t\tiifname "wan0" udp dport 5353 dnat to 10.1.0.3
+\t\tiifname "wan0" udp dport 5454 dnat to ip saddr map { 198.51.100.20 : 10.1.0.4, 198.51.100.10 : 10.1.0.5 }
 \t}
 \tchain post {
 \t\ttype nat hook postrouting priority srcnat; policy accept;
 \t\toifname "wan0" ip saddr 10.1.0.2 masquerade
 \t\toifname "wan0" ip saddr 10.1.0.3 snat to 203.0.113.5-203.0.113.7
 \t\toifname "wan0" ip saddr 10.1.0.4 meta l4proto tcp snat to 203.0.113.9:20000
+\t\toifname "wan0" ip saddr 10.1.0.5 snat to 203.0.113.16/28 persistent
 \t}
 }
 table ip6 nat {
@@ -133,6 +135,11 @@ def frames():
     # Out through SNAT to a fixed port.
     f += [lan(4, tcp("10.1.0.4", SERVER, 33333, 25, "S", 42)),
           wan(tcp(SERVER, "203.0.113.9", 25, 20000, "SA", 99, 43))]
+    # DNAT through a map keyed by the source; SNAT to a prefix, persistent.
+    f += [wan(IP(src=SERVER, dst="203.0.113.1") / UDP(sport=7000, dport=5454) / Raw(b"m1")),
+          wan(IP(src=SERVER2, dst="203.0.113.1") / UDP(sport=7001, dport=5454) / Raw(b"m2")),
+          lan(5, IP(src="10.1.0.5", dst=SERVER) / UDP(sport=7002, dport=53) / Raw(b"p1")),
+          lan(5, IP(src="10.1.0.5", dst=SERVER2) / UDP(sport=7003, dport=53) / Raw(b"p2"))]
     # ICMP echo through masquerade, and its reply.
     f += [lan(2, IP(src="10.1.0.2", dst=SERVER) / ICMP(type=8, id=77, seq=1) / Raw(b"ping")),
           wan(IP(src=SERVER, dst="203.0.113.1") / ICMP(type=0, id=77, seq=1) / Raw(b"ping"))]
