@@ -96,7 +96,7 @@ TEST(Interpreter, Ipv4FragmentsAreHeldBeforeInputAndForwardedWithTheTtlDecrement
   ASSERT_TRUE(vm);
   Outcome held = run(*vm, tcp4({1, 1, 1, 1}, 22, 0x2000));
   EXPECT_FALSE(held.result.accepted);
-  EXPECT_EQ(held.result.dropped_before, "ip_local_deliver (fragment held for reassembly)");
+  EXPECT_EQ(held.result.dropped_before, "ip_local_deliver: fragment queued for reassembly");
   EXPECT_EQ(vm->rule_counters(0, 0, 0)[0].packets, 0u);
   Outcome fwd = run(*vm, tcp4({1, 1, 1, 1}, 22), pipeline::Path::Forward);
   EXPECT_TRUE(fwd.result.accepted);

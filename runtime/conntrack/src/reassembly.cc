@@ -24,7 +24,7 @@ struct QueueKey {
   std::array<uint8_t, 16> src, dst;
   uint32_t id;
   uint8_t proto;  // IPv4 only
-  uint16_t zone;
+  uint32_t user;  // the zone, and whose queue it is (conntrack's or local delivery's)
   auto operator<=>(const QueueKey&) const = default;
 };
 
@@ -114,14 +114,15 @@ Defrag whole_datagram(Queue& q) {
 }  // namespace
 
 Defrag Reassembler::in(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone,
-                       uint64_t now_ns) {
+                       uint64_t now_ns, bool local_delivery) {
+  const uint32_t user = zone | (local_delivery ? 0x10000u : 0u);
   if (!layout.fragment && layout.protocol == packet::kEthPIp) return Defrag{};
-  if (layout.protocol == packet::kEthPIp) return ipv4(frame, layout, zone, now_ns);
-  if (layout.protocol == packet::kEthPIpv6) return ipv6(frame, layout, zone, now_ns);
+  if (layout.protocol == packet::kEthPIp) return ipv4(frame, layout, user, now_ns);
+  if (layout.protocol == packet::kEthPIpv6) return ipv6(frame, layout, user, now_ns);
   return Defrag{};
 }
 
-Defrag Reassembler::ipv6(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone,
+Defrag Reassembler::ipv6(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint32_t user,
                          uint64_t now_ns) {
   std::erase_if(impl_->queues, [&](const auto& kv) { return kv.second.expires_ns <= now_ns; });
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
@@ -135,7 +136,7 @@ Defrag Reassembler::ipv6(std::span<const uint8_t> frame, const packet::PacketLay
   std::memcpy(key.src.data(), &pkt[nh + 8], 16);
   std::memcpy(key.dst.data(), &pkt[nh + 24], 16);
   key.id = f.id;
-  key.zone = zone;
+  key.user = user;
   auto [it, created] = impl_->queues.try_emplace(key);
   Queue& q = it->second;
   if (created) q.expires_ns = now_ns + kFrag6Timeout;
@@ -189,7 +190,7 @@ Defrag Reassembler::ipv6(std::span<const uint8_t> frame, const packet::PacketLay
   return whole;
 }
 
-Defrag Reassembler::ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone,
+Defrag Reassembler::ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint32_t user,
                          uint64_t now_ns) {
   std::erase_if(impl_->queues, [&](const auto& kv) { return kv.second.expires_ns <= now_ns; });
   const auto pkt = frame.first(std::min<size_t>(frame.size(), layout.end));
@@ -207,7 +208,7 @@ Defrag Reassembler::ipv4(std::span<const uint8_t> frame, const packet::PacketLay
   std::memcpy(key.dst.data(), &pkt[nh + 16], 4);
   key.id = static_cast<uint16_t>(pkt[nh + 4] << 8 | pkt[nh + 5]);
   key.proto = pkt[nh + 9];
-  key.zone = zone;
+  key.user = user;
   auto [it, created] = impl_->queues.try_emplace(key);
   Queue& q = it->second;
   if (created) q.expires_ns = now_ns + kFragTimeout;

@@ -410,12 +410,17 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     // local delivery, after prerouting
     auto deliver = [&] {
       if (fam == ir::Family::Ip && pkt.layout.fragment) {
-        // ip_local_deliver reassembles before the input hook: a fragment
-        // is held (and with no other fragments, never delivered). IPv6
-        // reassembles after it, in the fragment header's handler.
-        out.dropped_before = "ip_local_deliver (fragment held for reassembly)";
-        out.decision.verdict = ir::VerdictCode::Drop;
-        return;
+        // ip_local_deliver reassembles before the input hook (conntrack's
+        // defragmentation, when on, has done it already); IPv6 reassembles
+        // after it, in the fragment header's handler
+        conntrack::Defrag d = vm.conntrack().reassembler().in(pkt.frame.bytes(), pkt.layout, 0, pkt.meta.now_ns, true);
+        if (d.action != conntrack::Defrag::Replace) {
+          out.dropped_before = "ip_local_deliver: " + d.why;
+          out.decision.verdict = ir::VerdictCode::Drop;
+          return;
+        }
+        pkt.frame = packet::Frame(std::span<const uint8_t>(d.frame));
+        pkt.reparse();
       }
       if (!source_nat_hook(w, fam, Hook::Input) || !confirm(w)) return;
       out.accepted = true;

@@ -319,7 +319,10 @@ class Reassembler {
   ~Reassembler();
   // A fragment: held (queued, or dropped, with its queue or alone), or the
   // whole datagram when it completes it. Not a fragment: passed.
-  Defrag in(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
+  // `local_delivery`: the queues of ip_local_deliver (IPv4 for this host,
+  // without conntrack), apart from conntrack's.
+  Defrag in(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns,
+            bool local_delivery = false);
   size_t queues() const;
   // An identification for a datagram cut again (ipv6_select_ident: the
   // kernel's is a keyed hash, so no two runs agree on it).
@@ -328,8 +331,8 @@ class Reassembler {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  Defrag ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
-  Defrag ipv6(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint16_t zone, uint64_t now_ns);
+  Defrag ipv4(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint32_t user, uint64_t now_ns);
+  Defrag ipv6(std::span<const uint8_t> frame, const packet::PacketLayout& layout, uint32_t user, uint64_t now_ns);
 };
 
 // ip_do_fragment: a reassembled IPv4 datagram (IP header at `nh`) cut again
