@@ -338,12 +338,12 @@ TEST(Conntrack, SctpAssociation) {
   EXPECT_EQ(r.in(packet(true, 0, 0, Bytes(8, 1)), 0).why, "invalid chunk to start an association");
   Tracked init = r.pass(packet(true, 0, 1, chunk_init(0x1111)), 0);
   EXPECT_EQ(init.info, Info::New);
-  EXPECT_EQ(init.entry->sctp.state, SctpState::Closed);
+  EXPECT_EQ(init.entry->ext->sctp.state, SctpState::Closed);
   Tracked ack = r.pass(packet(false, 0x1111, 2, chunk_init(0x2222)), 0);
-  EXPECT_EQ(ack.entry->sctp.state, SctpState::CookieWait);
-  EXPECT_EQ(r.pass(packet(true, 0x2222, 10, Bytes(8, 0)), 0).entry->sctp.state, SctpState::CookieEchoed);
+  EXPECT_EQ(ack.entry->ext->sctp.state, SctpState::CookieWait);
+  EXPECT_EQ(r.pass(packet(true, 0x2222, 10, Bytes(8, 0)), 0).entry->ext->sctp.state, SctpState::CookieEchoed);
   Tracked est = r.pass(packet(false, 0x1111, 11, {}), 0);
-  EXPECT_EQ(est.entry->sctp.state, SctpState::Established);
+  EXPECT_EQ(est.entry->ext->sctp.state, SctpState::Established);
   EXPECT_TRUE(est.entry->status & kAssured);
   EXPECT_EQ(format_entry(*est.entry, 0),
             "sctp     132 210 ESTABLISHED src=10.0.0.1 dst=192.0.2.7 sport=5000 dport=80 "

@@ -75,10 +75,11 @@ bool eval_ct(const ir::Value& v, Exec& x, Bytes& out) {
         return v.dir == ir::CtDir::None ? c[0] + c[1] : c[v.dir == ir::CtDir::Reply ? 1 : 0];
       };
       uint64_t n = 0;
-      if (e.acct) {
-        if (v.key == kPkts) n = sum(e.packets);
-        else if (v.key == kBytes) n = sum(e.bytes);
-        else n = sum(e.packets) ? sum(e.bytes) / sum(e.packets) : 0;
+      if (e.acct()) {
+        const conntrack::Extensions& counts = *e.ext;
+        if (v.key == kPkts) n = sum(counts.packets);
+        else if (v.key == kBytes) n = sum(counts.bytes);
+        else n = sum(counts.packets) ? sum(counts.bytes) / sum(counts.packets) : 0;
       }
       put_host(out, n, v.len);
       return true;
@@ -86,10 +87,11 @@ bool eval_ct(const ir::Value& v, Exec& x, Bytes& out) {
     case kHelper: {
       // the helper of the connection's master: matches the connections a
       // helper expected, not the one it watches
-      std::shared_ptr<conntrack::Entry> master = e.master.lock();
-      if (!master || master->helper.empty()) return false;
+      std::shared_ptr<conntrack::Entry> master = e.master();
+      if (!master || master->helper().empty()) return false;
+      const std::string& name = master->helper();
       out.assign(v.len, 0);
-      std::copy_n(master->helper.begin(), std::min<size_t>(master->helper.size(), v.len), out.begin());
+      std::copy_n(name.begin(), std::min<size_t>(name.size(), v.len), out.begin());
       return true;
     }
     case kZone: put_host(out, e.zone, v.len); return true;
@@ -141,7 +143,7 @@ void exec_ct_helper_set(const ir::Stmt& s, Exec& x) {
   // nft_ct_helper_obj_eval: only a new connection, only once
   const std::shared_ptr<conntrack::Entry>& ct = x.pkt.ct.entry;
   if (!ct || (ct->status & (conntrack::kConfirmed | conntrack::kHelper))) return;
-  ct->helper = x.t.objects.at(static_cast<size_t>(s.obj)).helper;
+  ct->extend().helper = x.t.objects.at(static_cast<size_t>(s.obj)).helper;
   ct->status |= conntrack::kHelper;
 }
 

@@ -54,16 +54,16 @@ std::string format_entry(const Entry& e, uint64_t now_ns, uint32_t use) {
   const uint64_t left = e.expires_ns > now_ns ? (e.expires_ns - now_ns) / kSecond : 0;
   std::string s = fmt::format("{:<8} {} {} ", proto_name(o.l4), o.l4, left);
   if (o.l4 == kIpprotoTcp) s += fmt::format("{} ", tcp_state_name(e.tcp.state));
-  if (o.l4 == kIpprotoSctp) s += fmt::format("{} ", sctp_state_name(e.sctp.state));
+  if (o.l4 == kIpprotoSctp) s += fmt::format("{} ", sctp_state_name(e.ext ? e.ext->sctp.state : SctpState::None));
   s += tuple_text(o);
-  if (e.acct) s += fmt::format("packets={} bytes={} ", e.packets[0], e.bytes[0]);
+  if (e.acct()) s += fmt::format("packets={} bytes={} ", e.ext->packets[0], e.ext->bytes[0]);
   if (!(e.status & kSeenReply)) s += "[UNREPLIED] ";
   s += tuple_text(e.tuple[1]);
-  if (e.acct) s += fmt::format("packets={} bytes={} ", e.packets[1], e.bytes[1]);
+  if (e.acct()) s += fmt::format("packets={} bytes={} ", e.ext->packets[1], e.ext->bytes[1]);
   if (e.status & kAssured) s += "[ASSURED] ";
   s += fmt::format("mark={} ", e.mark);
   if (e.zone) s += fmt::format("zone={} ", e.zone);
-  if (!e.helper.empty()) s += fmt::format("helper={} ", e.helper);
+  if (!e.helper().empty()) s += fmt::format("helper={} ", e.helper());
   s += fmt::format("use={}", use);
   return s;
 }
@@ -74,7 +74,7 @@ std::vector<std::string> Table::list(uint64_t now_ns) const {
   std::vector<std::shared_ptr<const Entry>> all = entries();
   std::unordered_map<const Entry*, uint32_t> refs;
   for (const auto& e : all)
-    if (auto m = e->master.lock()) ++refs[m.get()];
+    if (auto m = e->master()) ++refs[m.get()];
   for (const Expectation& x : expectations(now_ns))
     if (auto m = x.master.lock()) ++refs[m.get()];
   std::vector<std::string> out;

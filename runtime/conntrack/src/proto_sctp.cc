@@ -137,7 +137,7 @@ Verdict error(const TrackContext& c) {
 }
 
 Result packet(const TrackContext& c, Entry& e, Dir dir, bool created) {
-  SctpTrack& t = e.sctp;
+  SctpTrack& t = e.extend().sctp;
   const size_t th = c.layout.th_off;
   const uint32_t vtag = be32(c.pkt, th + 4);
   const std::vector<ChunkRef> chunks = chunks_of(c.pkt, th);

@@ -253,7 +253,7 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
       e = std::make_shared<Entry>();
       e->tuple = {*tuple, *reply};
       e->zone = zone;
-      e->acct = m.accounting;
+      if (m.accounting) e->extend().acct = true;
       if (l4 == kIpprotoTcp) {
         Verdict v = tcp::start(c, *e);
         if (!v.ok) {
@@ -266,7 +266,7 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
       if (std::optional<Expectation> x = m.take_expect(*tuple, zone, now_ns)) {
         std::shared_ptr<Entry> master = x->master.lock();
         e->status |= kExpected;
-        e->master = master;
+        e->extend().master = master;
         e->mark = master->mark;
         if (x->on_new) x->on_new(e, *x);
       }
@@ -304,9 +304,9 @@ Tracked Table::in(std::span<const uint8_t> frame, const packet::PacketLayout& la
       generic::packet(c, *e, dir);
     }
     if (dir == Dir::Reply) e->status |= kSeenReply;
-    if (counted && e->acct) {
-      e->packets[static_cast<size_t>(dir)] += 1;
-      e->bytes[static_cast<size_t>(dir)] += layout.end - layout.nh_off;  // skb->len: the IP packet
+    if (counted && e->acct()) {
+      e->ext->packets[static_cast<size_t>(dir)] += 1;
+      e->ext->bytes[static_cast<size_t>(dir)] += layout.end - layout.nh_off;  // skb->len: the IP packet
     }
     if (kill) {
       // nf_ct_kill: the packet keeps its entry, the table loses it

@@ -40,7 +40,7 @@ void follow_master(conntrack::Expectation& e, HelperPacket& p) {
   conntrack::Table* table = &p.table;
   nat::Nat* nat = &p.nat;
   e.on_new = [table, nat](const std::shared_ptr<conntrack::Entry>& ct, const conntrack::Expectation& x) {
-    std::shared_ptr<conntrack::Entry> master = ct->master.lock();
+    std::shared_ptr<conntrack::Entry> master = ct->master();
     if (!master) return;
     const conntrack::Tuple& t = master->tuple[x.dir == conntrack::Dir::Original ? 1 : 0];
     // the source to where the master sends, the destination to where the
@@ -62,7 +62,7 @@ Outcome confirm_step(packet::Frame& frame, const packet::PacketLayout& layout, c
   if (!t.entry) return {};
   conntrack::Entry& ct = *t.entry;
   const bool seqadj = ct.status & conntrack::kSeqAdjust;
-  const Helper* helper = ct.helper.empty() ? nullptr : find(ct.helper);
+  const Helper* helper = ct.helper().empty() ? nullptr : find(ct.helper());
   if (!helper && !seqadj) return {};
   if (t.info == conntrack::Info::RelatedReply) return {};  // helpers do not read ICMP errors
   // the transport header (a later IPv6 fragment has none to read)

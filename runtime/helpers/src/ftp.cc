@@ -152,16 +152,16 @@ int find_pattern(const char* data, size_t dlen, const Search& s, size_t& off, si
 
 bool seq_after_newline(const conntrack::Entry& ct, Dir dir, uint32_t seq) {
   const size_t d = static_cast<size_t>(dir);
-  for (size_t i = 0; i < ct.ftp_seq_after_nl_count[d]; ++i)
-    if (ct.ftp_seq_after_nl[d][i] == seq) return true;
+  for (size_t i = 0; ct.ext && i < ct.ext->ftp_seq_after_nl_count[d]; ++i)
+    if (ct.ext->ftp_seq_after_nl[d][i] == seq) return true;
   return false;
 }
 
 // update_nl_seq: remembers the two latest line starts of a direction.
 void remember_newline(conntrack::Entry& ct, Dir dir, uint32_t seq) {
   const size_t d = static_cast<size_t>(dir);
-  auto& seqs = ct.ftp_seq_after_nl[d];
-  uint8_t& count = ct.ftp_seq_after_nl_count[d];
+  auto& seqs = ct.extend().ftp_seq_after_nl[d];
+  uint8_t& count = ct.extend().ftp_seq_after_nl_count[d];
   for (size_t i = 0; i < count; ++i)
     if (seqs[i] == seq) return;
   if (count < 2) {

@@ -181,18 +181,12 @@ struct TcpTrack {
 enum class TrackHook : uint8_t { Prerouting, Output };
 
 // One connection (struct nf_conn).
-struct Entry {
-  std::array<Tuple, 2> tuple;  // by Dir
-  uint16_t zone = 0;
-  uint32_t status = 0;
-  uint32_t mark = 0;
-  uint64_t expires_ns = 0;  // absolute, on the table's clock
-  // Per-protocol state: UDP's time after which a replied flow is a stream,
-  // TCP's states and windows.
-  uint64_t stream_after_ns = 0;
-  TcpTrack tcp;
+struct Entry;
+
+// What only some connections carry (the kernel's conntrack extensions), kept
+// out of the entry so that the common one stays small.
+struct Extensions {
   SctpTrack sctp;
-  uint64_t id = 0;  // creation order, for listings
   // The connection that expected this one (a helper's data connection), and
   // the helper attached to this one ("ftp", "tftp"; empty: none).
   std::weak_ptr<Entry> master;
@@ -205,6 +199,31 @@ struct Entry {
   // sequence numbers just after a newline, where commands may start.
   std::array<std::array<uint32_t, 2>, 2> ftp_seq_after_nl{};
   std::array<uint8_t, 2> ftp_seq_after_nl_count{};
+};
+
+struct Entry {
+  std::array<Tuple, 2> tuple;  // by Dir
+  uint16_t zone = 0;
+  uint32_t status = 0;
+  uint32_t mark = 0;
+  uint64_t expires_ns = 0;  // absolute, on the table's clock
+  // Per-protocol state: UDP's time after which a replied flow is a stream,
+  // TCP's states and windows.
+  uint64_t stream_after_ns = 0;
+  TcpTrack tcp;
+  uint64_t id = 0;  // creation order, for listings
+  std::unique_ptr<Extensions> ext;  // null until one is needed
+
+  Extensions& extend() {
+    if (!ext) ext = std::make_unique<Extensions>();
+    return *ext;
+  }
+  std::shared_ptr<Entry> master() const { return ext ? ext->master.lock() : nullptr; }
+  const std::string& helper() const {
+    static const std::string none;
+    return ext ? ext->helper : none;
+  }
+  bool acct() const { return ext && ext->acct; }
 };
 
 // A connection a helper expects (struct nf_conntrack_expect): its original
