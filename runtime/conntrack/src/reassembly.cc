@@ -137,7 +137,9 @@ Defrag Reassembler::ipv6(std::span<const uint8_t> frame, const packet::PacketLay
   std::memcpy(key.dst.data(), &pkt[nh + 24], 16);
   key.id = f.id;
   key.user = user;
-  auto [it, created] = impl_->queues.try_emplace(key);
+  const auto emplaced = impl_->queues.try_emplace(key);
+  const auto it = emplaced.first;
+  const bool created = emplaced.second;
   Queue& q = it->second;
   if (created) q.expires_ns = now_ns + kFrag6Timeout;
   // nf_ct_frag6_queue: a contradiction drops the packet, the queue stays
@@ -209,7 +211,9 @@ Defrag Reassembler::ipv4(std::span<const uint8_t> frame, const packet::PacketLay
   key.id = static_cast<uint16_t>(pkt[nh + 4] << 8 | pkt[nh + 5]);
   key.proto = pkt[nh + 9];
   key.user = user;
-  auto [it, created] = impl_->queues.try_emplace(key);
+  const auto emplaced = impl_->queues.try_emplace(key);
+  const auto it = emplaced.first;
+  const bool created = emplaced.second;
   Queue& q = it->second;
   if (created) q.expires_ns = now_ns + kFragTimeout;
   auto discard = [&](std::string why) {
