@@ -117,12 +117,7 @@ bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
   if (!w.hook(fam, h, {INT32_MIN, kDefragPriority - 1})) return false;
   conntrack::Defrag d = w.vm.conntrack().reassembler().in(w.pkt.frame.bytes(), w.pkt.layout,
                                                           w.pkt.ct_zone.value_or(0), w.pkt.meta.now_ns);
-  if (d.action == conntrack::Defrag::Hold) {
-    w.out.dropped_before = "nf_defrag: " + d.why;
-    w.out.decision = vm::Decision{};
-    w.out.decision.verdict = ir::VerdictCode::Drop;
-    return false;
-  }
+  if (d.action == conntrack::Defrag::Hold) return drop_before(w, "nf_defrag: " + d.why);
   if (d.action == conntrack::Defrag::Replace) {
     w.pkt.frame = packet::Frame(std::span<const uint8_t>(d.frame));
     w.pkt.reparse();
@@ -134,12 +129,7 @@ bool tracked_hook(Walk& w, ir::Family fam, Hook h) {
     w.pkt.ct = w.vm.conntrack().in(w.pkt.frame.bytes(), w.pkt.layout,
                                     h == Hook::Output ? conntrack::TrackHook::Output : conntrack::TrackHook::Prerouting,
                                     w.pkt.ct_zone.value_or(0), w.pkt.meta.now_ns);
-    if (w.pkt.ct.drop) {
-      w.out.dropped_before = "nf_conntrack: " + w.pkt.ct.why;
-      w.out.decision = vm::Decision{};
-      w.out.decision.verdict = ir::VerdictCode::Drop;
-      return false;
-    }
+    if (w.pkt.ct.drop) return drop_before(w, "nf_conntrack: " + w.pkt.ct.why);
   }
   return hook_with_nat(w, fam, h, kConntrackPriority, kDstNatPriority);
 }
@@ -157,18 +147,10 @@ bool confirm(Walk& w) {
   // nf_confirm: the connection's helper and sequence adjustment first
   helpers::Outcome h = helpers::confirm_step(w.pkt.frame, w.pkt.layout, w.vm.conntrack(), w.vm.nat(), w.pkt.ct,
                                              w.pkt.meta.now_ns);
-  if (h.drop) {
-    w.out.dropped_before = h.why;
-    w.out.decision = vm::Decision{};
-    w.out.decision.verdict = ir::VerdictCode::Drop;
-    return false;
-  }
+  if (h.drop) return drop_before(w, h.why);
   if (h.resized) w.pkt.reparse();
   if (w.vm.conntrack().confirm(w.pkt.ct, w.pkt.meta.now_ns)) return true;
-  w.out.dropped_before = "nf_conntrack_confirm (the connection clashed or the table is full)";
-  w.out.decision = vm::Decision{};
-  w.out.decision.verdict = ir::VerdictCode::Drop;
-  return false;
+  return drop_before(w, "nf_conntrack_confirm (the connection clashed or the table is full)");
 }
 
 void set_context(vm::Packet& pkt, packet::Context c) {
