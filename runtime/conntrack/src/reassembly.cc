@@ -130,6 +130,8 @@ Defrag Reassembler::ipv6(std::span<const uint8_t> frame, const packet::PacketLay
   const Ipv6Fragment f = ipv6_fragment(pkt, nh);
   if (f.what == Ipv6Fragment::Pass) return Defrag{};
   if (f.what == Ipv6Fragment::Drop) return Defrag::held(f.why);
+  // ipv6_rcv drops a packet shorter than its payload length; nothing of it is queued
+  if (size_t{nh} + 40 + f.payload_len > pkt.size() || f.end < f.offset) return Defrag::held("fragment cut short");
 
   QueueKey key{};
   key.family = kNfprotoIpv6;
@@ -202,7 +204,8 @@ Defrag Reassembler::ipv4(std::span<const uint8_t> frame, const packet::PacketLay
   const uint16_t flags = static_cast<uint16_t>(pkt[nh + 6] << 8 | pkt[nh + 7]);
   const uint32_t offset = (flags & 0x1fffu) * 8u;
   const uint32_t tot_len = static_cast<uint32_t>(pkt[nh + 2] << 8 | pkt[nh + 3]);
-  if (pkt.size() < size_t{nh} + ihl || tot_len < ihl) return Defrag::held("fragment cut short");
+  // ip_rcv drops a packet shorter than its total length; nothing of it is queued
+  if (pkt.size() < size_t{nh} + tot_len || tot_len < ihl) return Defrag::held("fragment cut short");
 
   QueueKey key{};
   key.family = kNfprotoIpv4;
