@@ -96,6 +96,16 @@ TEST(Reassembly, ContradictionsAboutTheEndDropTheQueue) {
   EXPECT_EQ(r.queues(), 0u);
 }
 
+TEST(Reassembly, AFragmentShorterThanItsLengthIsNotQueued) {
+  // found by fuzz_conntrack: a copy past the frame's end
+  Datagram d = datagram(100, {48});
+  Reassembler r;
+  Bytes cut = d.pieces[0];
+  cut.resize(cut.size() - 10);
+  EXPECT_EQ(feed(r, cut).why, "fragment cut short");
+  EXPECT_EQ(r.queues(), 0u);
+}
+
 TEST(Reassembly, DfOnlyWhenTheLargestFragmentHadIt) {
   Datagram d = datagram(100, {48}, {}, 9, true);
   Reassembler r;
