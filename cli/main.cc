@@ -8,6 +8,8 @@
 #include "bench_classify.h"
 #include "compile.h"
 #include "eval.h"
+#include "ruleset_file.h"
+#include "run.h"
 
 #include <cstdio>
 #include <fstream>
@@ -16,31 +18,13 @@
 
 namespace {
 
-bool looks_like_json(const std::string& path) {
-  std::ifstream in(path);
-  char c = 0;
-  while (in.get(c))
-    if (!std::isspace(static_cast<unsigned char>(c))) return c == '{';
-  return false;
-}
-
 // Parses and applies each file in turn into one ruleset. Prints errors.
 bool load(const std::vector<std::string>& files, const nfx::ParseOptions& popts, nfx::Ruleset& rs) {
   bool ok = true;
   for (const auto& f : files) {
-    nfx::Diagnostics diags;
-    nfx::Script script;
-    if (looks_like_json(f)) {
-      std::ifstream in(f);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      script = nfx::parse_json(ss.str(), f, diags);
-    } else {
-      script = nfx::parse_file(f, diags, popts);
-    }
-    if (!diags.has_errors()) nfx::apply_script(script, rs, diags);
-    if (!diags.all().empty()) std::fputs(diags.format().c_str(), stderr);
-    ok &= !diags.has_errors();
+    std::string errors;
+    ok &= nfx::cli::load_ruleset_file(f, popts, rs, errors);
+    std::fputs(errors.c_str(), stderr);
   }
   return ok;
 }
@@ -146,6 +130,32 @@ int main(int argc, char** argv) {
       "`meta time` are read in the TZ of this process and converted to UTC when the ruleset loads;\n"
       "`meta day` uses the kernel's timezone (sys_tz, as gettimeofday reports it; normally UTC).");
 
+  auto* run = app.add_subcommand("run", "Attach to TAP devices and forward frames between them through the ruleset");
+  run->set_config("--config", "", "Read these options from a file (TOML/INI: tap = [\"lan0=...\"], ruleset = \"...\")");
+  nfx::cli::RunOptions ro;
+  run->add_option("--tap", ro.taps,
+                  "A port: a TAP device created or attached by name, with the element's addresses on it, "
+                  "NAME[=ADDR/LEN[,ADDR/LEN...]] (e.g. lan0=192.168.1.1/24,fd00:1::1/64)")
+      ->required();
+  run->add_option("--route", ro.routes,
+                  "A static route: default=GATEWAY, default6=GATEWAY, PREFIX=GATEWAY or PREFIX=dev:PORT");
+  run->add_option("--mtu", ro.mtus, "A port's MTU, NAME=BYTES (default 1500)");
+  run->add_option("--ruleset", ro.ruleset, "The ruleset (nft file or libnftables JSON); SIGHUP reloads it")->required();
+  run->add_flag("--bridge", ro.bridge, "Bridge the two ports (a bump in the wire) instead of routing");
+  run->add_option("--workers", ro.workers, "Worker threads, each owning one queue of every TAP (multi-queue)")
+      ->check(CLI::Range(1, 64));
+  run->add_option("--control", ro.control, "The control socket's path (mode 0600)");
+  run->add_flag("!--no-jit", ro.jit, "Run the interpreter only (by default the JIT compiles behind it)");
+  run->add_option("-I,--includepath", includes, "Directory to search for included files");
+  run->add_option("-D,--define", defines, "Define variable NAME=VALUE");
+
+  auto* ctl = app.add_subcommand("ctl", "Ask a running `nfx run`: reload [FILE], list ruleset, list conntrack, "
+                                        "list neighbours, flush conntrack, stats");
+  std::string ctl_socket = "/run/nfx.sock";
+  std::vector<std::string> ctl_words;
+  ctl->add_option("--control", ctl_socket, "The control socket's path");
+  ctl->add_option("command", ctl_words, "The command")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   nfx::ParseOptions popts;
@@ -158,6 +168,9 @@ int main(int argc, char** argv) {
     }
     popts.defines[d.substr(0, eq)] = d.substr(eq + 1);
   }
+
+  if (ctl->parsed()) return nfx::cli::run_ctl(ctl_socket, ctl_words);
+  if (run->parsed()) return nfx::cli::run_element(ro, popts);
 
   nfx::Ruleset rs;
   if (check->parsed()) return load(check_files, popts, rs) ? 0 : 1;

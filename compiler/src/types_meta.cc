@@ -2,6 +2,8 @@
 // time/mark/cgroupv2 types of datatype.c): time, mark, iface_index,
 // iface_type, realm, classid, uid, gid, pkt_type, devgroup, fib_addrtype,
 // ifname, the date type of meta time, hour, day, cgroupsv2.
+#include <nfx/compiler.h>
+
 #include "types.h"
 #include "types_internal.h"
 
@@ -19,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <string>
 
 namespace nfx {
@@ -129,8 +132,16 @@ ParseResult mark_parse(const Datatype& dt, const std::string& text, unsigned bit
 
 // --- interfaces --------------------------------------------------------------------------
 
+std::map<std::string, uint32_t>& interface_names() {
+  static std::map<std::string, uint32_t> names;
+  return names;
+}
+
 ParseResult ifindex_parse(const Datatype&, const std::string& text, unsigned bits) {
-  long ifindex = text == "lo" ? 1 : static_cast<long>(if_nametoindex(text.c_str()));
+  auto known = interface_names().find(text);
+  long ifindex = known != interface_names().end() ? static_cast<long>(known->second)
+                 : text == "lo"                   ? 1
+                                                  : static_cast<long>(if_nametoindex(text.c_str()));
   if (ifindex == 0) {
     char* end = nullptr;
     errno = 0;
@@ -144,6 +155,8 @@ ParseResult ifindex_parse(const Datatype&, const std::string& text, unsigned bit
 std::string ifindex_print(const Datatype&, const Value& v, const PrintOptions&) {
   auto ifindex = static_cast<unsigned>(v.to_u64());
   char name[IF_NAMESIZE];
+  for (const auto& [known, index] : interface_names())
+    if (index == ifindex) return fmt::format("\"{}\"", known);
   if (ifindex == 1) return "\"lo\"";
   if (if_indextoname(ifindex, name)) return fmt::format("\"{}\"", name);
   return std::to_string(static_cast<int>(ifindex));
@@ -559,4 +572,7 @@ const Datatype& cgroupv2_type() {
 }
 
 }  // namespace types_detail
+
+void set_interface_names(std::map<std::string, uint32_t> names) { interface_names() = std::move(names); }
+
 }  // namespace nfx

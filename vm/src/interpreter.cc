@@ -262,6 +262,8 @@ Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
   State& st = *state_;
   const NativeTable* native = trace || !st.use_native ? nullptr : st.native.load(std::memory_order_acquire);
   Decision d;
+  d.hook_family = family;
+  d.hook = hook;
   for (const HookChain& e : st.hooks[hook_slot(family, hook)]) {
     if (e.priority < priorities.first || e.priority > priorities.last) continue;
     if ((priorities.types == ChainTypes::Nat && !e.nat) || (priorities.types == ChainTypes::NotNat && e.nat)) continue;
@@ -307,6 +309,11 @@ std::vector<Interpreter::CounterValue> Interpreter::rule_counters(size_t table, 
   return out;
 }
 
+Interpreter::CounterValue Interpreter::object_counter(size_t table, size_t object) const {
+  const StmtState& st = state_->objects.at(table).at(object);
+  return CounterValue{st.packets, st.bytes};
+}
+
 const ir::Program& Interpreter::program() const { return state_->prog; }
 
 conntrack::Table& Interpreter::conntrack() { return *state_->conntrack; }
@@ -326,6 +333,10 @@ void Interpreter::share_conntrack(std::shared_ptr<conntrack::Table> table, std::
   state_->conntrack = std::move(table);
   if (state_->ct_accounting) state_->conntrack->set_accounting(true);
   if (nat) state_->nat = std::move(nat);
+}
+
+void Interpreter::take_conntrack_of(Interpreter& running) {
+  share_conntrack(running.state_->conntrack, running.state_->nat);
 }
 
 }  // namespace nfx::vm

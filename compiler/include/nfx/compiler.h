@@ -7,6 +7,7 @@
 #include <nfx/grammar.h>
 #include <nfx/ir.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,10 @@ Script parse_json(const std::string& text, const std::string& name, Diagnostics&
 // it). Implicit protocol dependencies come back as explicit matches. Whatever
 // the executors cannot run yet is reported as an error at its location.
 bool lower_ruleset(const Ruleset& rs, ir::Program& out, Diagnostics& diags);
+
+// Interface names the ruleset's iif/oif (and their listing) resolve to before
+// the host's own interfaces: nfx run's ports, which may live in another
+// network namespace. Process-wide; set it before loading rulesets.
+void set_interface_names(std::map<std::string, uint32_t> names);
 
 }  // namespace nfx

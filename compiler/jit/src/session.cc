@@ -191,6 +191,7 @@ Tier::Tier(vm::Interpreter& vm, Options options) {
     } catch (const std::exception& e) {
       error_ = e.what();
     }
+    done_.store(true, std::memory_order_release);
   });
 }
 

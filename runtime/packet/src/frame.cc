@@ -46,6 +46,14 @@ void Frame::resize(std::size_t n) {
   len_ = n;
 }
 
+void Frame::assign(std::span<const std::uint8_t> bytes) {
+  std::size_t need = kDefaultHeadroom + bytes.size() + kDefaultTailroom;
+  if (buf_.size() < need) buf_.resize(need);
+  head_ = kDefaultHeadroom;
+  len_ = bytes.size();
+  if (!bytes.empty()) std::memcpy(buf_.data() + head_, bytes.data(), bytes.size());
+}
+
 bool insert_vlan_tag(Frame& frame, std::uint16_t tpid, std::uint16_t tci) {
   constexpr std::size_t kAddrs = 12;
   if (frame.size() < kAddrs) return false;

@@ -91,10 +91,11 @@ bool unreach_checksum_ok(std::span<const std::uint8_t> trimmed) {
 }
 
 Bytes icmp_reply(std::span<const std::uint8_t> pkt, std::span<const std::uint8_t> quote, std::uint8_t code,
-                 std::uint8_t type = kIcmpDestUnreach) {
+                 std::uint8_t type = kIcmpDestUnreach, std::uint32_t info = 0) {
   Bytes out;
   put_reply_header(out, pkt, kIpProtoIcmp);
-  out.insert(out.end(), {type, code, 0, 0, 0, 0, 0, 0});
+  out.insert(out.end(), {type, code, 0, 0, static_cast<std::uint8_t>(info >> 24), static_cast<std::uint8_t>(info >> 16),
+                         static_cast<std::uint8_t>(info >> 8), static_cast<std::uint8_t>(info)});
   out.insert(out.end(), quote.begin(), quote.end());
   store_be16(&out[22], csum_fold(csum_partial({out.data() + 20, out.size() - 20})));
   finish_header(out);
@@ -190,7 +191,7 @@ std::optional<Bytes> reject_ipv4_unreach(std::span<const std::uint8_t> pkt, std:
 }
 
 std::optional<Bytes> icmp_send_v4(std::span<const std::uint8_t> pkt, std::uint8_t type, std::uint8_t code,
-                                  const RejectRoute& route) {
+                                  const RejectRoute& route, std::uint32_t info) {
   if (!stack_header_ok(pkt) || non_first_fragment(pkt)) return std::nullopt;
   if (!route.pkt_host || route.bcast_mcast) return std::nullopt;
   if (pkt[9] == kIpProtoIcmp) {
@@ -199,7 +200,7 @@ std::optional<Bytes> icmp_send_v4(std::span<const std::uint8_t> pkt, std::uint8_
     if (pkt[th] > kNrIcmpTypes || icmp_is_error(pkt[th])) return std::nullopt;
   }
   std::uint32_t len = std::min<std::uint32_t>(kIcmpSendRoom, static_cast<std::uint32_t>(pkt.size()));
-  Bytes out = icmp_reply(pkt, pkt.first(len), code, type);
+  Bytes out = icmp_reply(pkt, pkt.first(len), code, type, info);
   out[1] = static_cast<std::uint8_t>((pkt[1] & 0x1e) | 0xc0);  // RT_TOS | IPTOS_PREC_INTERNETCONTROL
   store_be16(&out[6], 0);                                       // no DF (the ICMP socket's PMTUDISC_DONT)
   std::memcpy(&out[12], route.icmp_saddr, 4);

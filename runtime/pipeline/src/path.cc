@@ -173,17 +173,29 @@ bool ip_family(vm::Packet& pkt, ir::Family& fam, PathResult& out) {
 }
 
 // ip_forward / ip6_forward before the forward hook: a packet with a TTL
-// (hop limit) of 1 or less is dropped (the kernel answers time exceeded,
-// which nfx does not send yet); the others go on with it decremented, the
-// IPv4 header checksum adjusted as ip_decrease_ttl does.
-bool forward_hop(vm::Packet& pkt, ir::Family fam, PathResult& out) {
+// (hop limit) of 1 or less is dropped (time exceeded goes back); one larger
+// than the output interface's MTU is dropped when it may not be cut here
+// (IPv4 with DF, or reassembled from a fragment larger than the MTU; IPv6
+// always), answered with fragmentation needed / packet too big carrying the
+// MTU in `mtu_error`; the others go on with the TTL decremented, the IPv4
+// header checksum adjusted as ip_decrease_ttl does.
+bool forward_hop(vm::Packet& pkt, ir::Family fam, uint32_t mtu, PathResult& out, uint32_t& mtu_error) {
   uint8_t* nh = pkt.frame.data() + pkt.layout.nh_off;
   uint8_t& ttl = nh[fam == ir::Family::Ip ? 8 : 7];
-  if (ttl <= 1) {
-    out.dropped_before = fam == ir::Family::Ip ? "ip_forward (ttl)" : "ip6_forward (hop limit)";
+  auto drop = [&](const char* why) {
+    out.dropped_before = why;
     out.decision = vm::Decision{};
     out.decision.verdict = ir::VerdictCode::Drop;
     return false;
+  };
+  if (ttl <= 1) return drop(fam == ir::Family::Ip ? "ip_forward (ttl)" : "ip6_forward (hop limit)");
+  uint32_t len = pkt.layout.end - static_cast<uint32_t>(pkt.layout.nh_off);
+  if (mtu != 0 && len > mtu) {
+    bool df = fam == ir::Family::Ip && (nh[6] & 0x40);
+    if (fam == ir::Family::Ip6 || df || pkt.fragment_max_size > mtu) {
+      mtu_error = mtu;
+      return drop(fam == ir::Family::Ip ? "ip_forward (fragmentation needed)" : "ip6_forward (packet too big)");
+    }
   }
   --ttl;
   if (fam == ir::Family::Ip) {
@@ -196,6 +208,19 @@ bool forward_hop(vm::Packet& pkt, ir::Family fam, PathResult& out) {
     nh[11] = static_cast<uint8_t>(check >> 8);
   }
   return true;
+}
+
+// ip_fragment's cut of an IPv4 packet larger than the MTU (DF clear): the
+// payload bytes of each piece, all but the last a multiple of 8.
+std::vector<uint32_t> mtu_cut(const vm::Packet& pkt, uint32_t mtu) {
+  const uint8_t* nh = pkt.frame.data() + pkt.layout.nh_off;
+  uint32_t ihl = (nh[0] & 0x0f) * 4u;
+  uint32_t payload = pkt.layout.end - static_cast<uint32_t>(pkt.layout.nh_off) - ihl;
+  uint32_t step = ((mtu - ihl) / 8) * 8;
+  std::vector<uint32_t> sizes;
+  if (step == 0) return sizes;
+  for (uint32_t off = 0; off < payload; off += step) sizes.push_back(std::min(step, payload - off));
+  return sizes;
 }
 
 // eth_type_trans: group addresses are broadcast or multicast; a unicast
@@ -282,6 +307,7 @@ void set_next_hop_header(vm::Packet& p, const Interface& oif) {
 // the stack. nfx has no routing table: the reply goes back to the sender.
 void send_icmp_error(Walk& w, const Interface& iif, ir::Family fam, uint8_t type, uint8_t code, uint32_t info,
                      bool local) {
+  if (w.pkt.layout.link != packet::LinkType::Ethernet) return;
   vm::Packet& p = w.pkt;
   const packet::PacketLayout& l = p.layout;
   std::span<const uint8_t> frame = p.frame.bytes();
@@ -295,7 +321,7 @@ void send_icmp_error(Walk& w, const Interface& iif, ir::Family fam, uint8_t type
   size_t alen = v6 ? 16 : 4;
   if (ip.size() < (v6 ? 40u : 20u)) return;
   std::memcpy(route.icmp_saddr, !local && own.size() == alen ? own.data() : &ip[v6 ? 24 : 16], alen);
-  auto icmp = v6 ? packet::icmp_send_v6(ip, type, code, route, info) : packet::icmp_send_v4(ip, type, code, route);
+  auto icmp = v6 ? packet::icmp_send_v6(ip, type, code, route, info) : packet::icmp_send_v4(ip, type, code, route, info);
   if (!icmp) return;
   std::vector<uint8_t> bytes(14);
   std::memcpy(&bytes[0], &frame[6], 6);
@@ -316,6 +342,23 @@ void time_exceeded(Walk& w, const Interface& iif, ir::Family fam) {
 }
 
 }  // namespace
+
+const Interface& unreachable() {
+  static const Interface none{"(unreachable)", 0, {}, {}, {}, {}, 0};
+  return none;
+}
+
+std::vector<packet::Frame> icmp_error(vm::Interpreter& vm, vm::Packet& about, const Interface& iif, uint8_t type,
+                                      uint8_t code, uint32_t info, std::vector<std::string>* log) {
+  PathResult out;
+  const Trace none;
+  set_context(about, packet::Context::IpStack);
+  Walk w{vm, about, out, none, &iif};
+  ir::Family fam = about.layout.protocol == packet::kEthPIpv6 ? ir::Family::Ip6 : ir::Family::Ip;
+  send_icmp_error(w, iif, fam, type, code, info, false);
+  if (log) log->insert(log->end(), out.log.begin(), out.log.end());
+  return std::move(out.replies);
+}
 
 bool path_from_name(const std::string& name, Path& out) {
   if (name == "input") out = Path::Input;
@@ -418,6 +461,15 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
         // the destination (ip_rcv_finish)
         if (route) {
           out_if = route(pkt);
+          if (out_if == &unreachable()) {
+            // ip_route_input fails: ip_error / ip6_pkt_drop answer network
+            // unreachable (no route)
+            out.dropped_before = fam == ir::Family::Ip ? "ip_route_input (no route)" : "ip6_route_input (no route)";
+            out.decision = vm::Decision{};
+            out.decision.verdict = ir::VerdictCode::Drop;
+            send_icmp_error(w, iif, fam, fam == ir::Family::Ip ? 3 : 1, 0, 0, false);
+            return out;
+          }
           if (!out_if) {
             pkt.meta.local = true;
             deliver();
@@ -433,8 +485,11 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
           out.decision.verdict = ir::VerdictCode::Drop;
           return out;
         }
-        if (!forward_hop(pkt, fam, out)) {
-          time_exceeded(w, iif, fam);
+        uint32_t mtu_error = 0;
+        if (!forward_hop(pkt, fam, out_if->mtu, out, mtu_error)) {
+          if (mtu_error == 0) time_exceeded(w, iif, fam);
+          else if (fam == ir::Family::Ip) send_icmp_error(w, iif, fam, 3, 4, mtu_error, false);
+          else send_icmp_error(w, iif, fam, 2, 0, mtu_error, false);
           return out;
         }
         if (!w.hook(fam, Hook::Forward)) return out;
@@ -453,6 +508,12 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
   // ip_finish_output: a reassembled datagram is cut again; each piece
   // meets the egress hook on its own
   std::vector<std::vector<uint8_t>> pieces;
+  if (sends && path != Path::Bridge && pkt.layout.protocol == packet::kEthPIp && out_if->mtu != 0 &&
+      pkt.layout.end - static_cast<uint32_t>(pkt.layout.nh_off) > out_if->mtu && pkt.fragment_sizes.size() <= 1) {
+    // larger than the MTU and not a reassembled datagram: ip_fragment cuts it
+    pkt.fragment_sizes = mtu_cut(pkt, out_if->mtu);
+    pkt.fragment_max_size = static_cast<uint16_t>(std::min<uint32_t>(out_if->mtu, 0xffff));
+  }
   if (sends && path != Path::Bridge && pkt.fragment_sizes.size() > 1) {
     if (pkt.layout.protocol == packet::kEthPIp)
       pieces = conntrack::refragment_ipv4(pkt.frame.bytes(), pkt.layout.nh_off, pkt.fragment_sizes,

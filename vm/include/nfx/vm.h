@@ -100,6 +100,8 @@ struct Reply {
 
 // The outcome of a hook for a packet.
 struct Decision {
+  ir::Family hook_family = ir::Family::Ip;  // the hook that ran: its family and hook
+  Hook hook = Hook::Prerouting;
   ir::VerdictCode verdict = ir::VerdictCode::Accept;
   bool by_policy = false;
   std::string family, table, chain;  // the base chain that decided (empty: no chain ran)
@@ -217,6 +219,8 @@ class Interpreter {
     uint64_t packets = 0, bytes = 0;
   };
   std::vector<CounterValue> rule_counters(size_t table, size_t chain, size_t rule) const;
+  // A named counter object's values (program().tables[table].objects[object]).
+  CounterValue object_counter(size_t table, size_t object) const;
   const ir::Program& program() const;
 
   // The connection tracking table the pipeline tracks this program's
@@ -226,6 +230,9 @@ class Interpreter {
   // NAT's state beside the table (source bindings), shared with it.
   nat::Nat& nat();
   void share_conntrack(std::shared_ptr<conntrack::Table> table, std::shared_ptr<nat::Nat> nat = nullptr);
+  // A reload: this interpreter tracks in `running`'s table, with its NAT
+  // bindings, from now on.
+  void take_conntrack_of(Interpreter& running);
   // Whether packets of `family` (ip or ip6) are tracked: as in the kernel,
   // only once a rule of an ip/inet (ip6/inet) table uses connection tracking.
   bool tracks(ir::Family family) const;

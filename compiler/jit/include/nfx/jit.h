@@ -15,6 +15,7 @@
 
 #include <nfx/vm.h>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -59,6 +60,9 @@ class Tier {
   Tier(vm::Interpreter& vm, Options options = {});
   ~Tier();  // waits for the compile
   void wait();
+  // Whether the compile has ended (installed or failed); error() and stats()
+  // may be read only then.
+  bool done() const { return done_.load(std::memory_order_acquire); }
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
   const Stats& stats() const { return stats_; }
@@ -67,6 +71,7 @@ class Tier {
   std::thread thread_;
   Stats stats_;
   std::string error_;
+  std::atomic<bool> done_{false};
 };
 
 }  // namespace nfx::jit

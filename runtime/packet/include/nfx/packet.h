@@ -85,6 +85,9 @@ class Frame {
   bool pull_front(std::size_t n);
   // Grows (zero-filled, using tailroom first) or shrinks the frame to n bytes.
   void resize(std::size_t n);
+  // Replaces the contents with `bytes` behind the default headroom, reusing
+  // the buffer when it is large enough (a receive loop's frame allocates once).
+  void assign(std::span<const std::uint8_t> bytes);
 
  private:
   std::vector<std::uint8_t> buf_;
@@ -525,9 +528,11 @@ std::optional<std::vector<std::uint8_t>> reject_ipv6_unreach(std::span<const std
 // fragment, a packet not to this host's MAC, a broadcast or multicast
 // route or destination, an ICMP error, or an unspecified or multicast IPv6
 // source.
+// `info` fills the 4 bytes after the checksum (fragmentation needed: the
+// next hop's MTU in the low 16 bits; a parameter problem: its pointer).
 std::optional<std::vector<std::uint8_t>> icmp_send_v4(std::span<const std::uint8_t> pkt, std::uint8_t type,
-                                                      std::uint8_t code, const RejectRoute& route);
-// `info` fills the 4 bytes after the checksum (a parameter problem's pointer).
+                                                      std::uint8_t code, const RejectRoute& route,
+                                                      std::uint32_t info = 0);
 std::optional<std::vector<std::uint8_t>> icmp_send_v6(std::span<const std::uint8_t> pkt, std::uint8_t type,
                                                       std::uint8_t code, const RejectRoute& route,
                                                       std::uint32_t info = 0);

@@ -33,6 +33,10 @@ struct Interface {
   // hop's MAC): with `mac`, the Ethernet header neigh_output gives a routed
   // frame. Empty: not known, the frame keeps the header it came with.
   std::vector<uint8_t> peer_mac;
+  // The largest IP packet the interface sends (0: no limit). Forwarding a
+  // larger one cuts it (IPv4 without DF) or answers fragmentation needed /
+  // packet too big.
+  uint32_t mtu = 0;
 };
 
 struct PathResult {
@@ -59,7 +63,10 @@ struct PathResult {
 // The routing decision for a received packet after prerouting (which may
 // have translated its destination): the interface it leaves by, or nullptr
 // when it is for this host.
+// A route may also answer unreachable(): no route, the packet is dropped and
+// the sender told (ICMP network unreachable, ICMPv6 no route).
 using Route = std::function<const Interface*(const vm::Packet&)>;
+const Interface& unreachable();
 
 // Runs `pkt` (a received Ethernet frame, or a locally sent one for Output)
 // along `path`. `iif` is where replies leave. Packets the IP stack would drop before prerouting (ip_rcv /
@@ -68,5 +75,12 @@ using Route = std::function<const Interface*(const vm::Packet&)>;
 // `oif`, or delivers the packet locally.
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
                     const std::function<void(const vm::TraceEvent&)>& trace = {}, const Route& route = {});
+
+// The ICMP (ICMPv6) error the IP stack sends about `about` (a received
+// Ethernet frame) back out of `iif`, through output, postrouting and egress:
+// the frames that leave (none when icmp_send would not answer, or a hook
+// dropped it). `log` collects the log lines of those hooks.
+std::vector<packet::Frame> icmp_error(vm::Interpreter& vm, vm::Packet& about, const Interface& iif, uint8_t type,
+                                      uint8_t code, uint32_t info, std::vector<std::string>* log = nullptr);
 
 }  // namespace nfx::pipeline
