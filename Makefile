@@ -10,7 +10,7 @@ JOBS        ?= $(shell nproc)
 
 DEB_PACKAGES := bison flex cmake ninja-build g++ clang-14 libclang-rt-14-dev llvm-dev \
 	libboost-dev libgtest-dev libpcap-dev libcli11-dev libfmt-dev nlohmann-json3-dev \
-	libabsl-dev nftables conntrack iproute2 python3-scapy
+	libabsl-dev nftables conntrack iproute2 python3-scapy iputils-ping curl python3-pyftpdlib
 # Only `make bench` needs these: DPDK's rte_acl as the peer, and the plot.
 BENCH_PACKAGES := dpdk dpdk-dev python3-matplotlib python3-numpy
 

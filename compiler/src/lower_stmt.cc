@@ -427,6 +427,16 @@ bool lower_stmt(Context& ctx, RuleState& st, const Stmt& s, std::vector<ir::Stmt
       for (int i = 0; i < 9; ++i)
         if (opt(s, "level") == levels[i]) r.level = i;
       r.snaplen = static_cast<uint32_t>(number(opt(s, "snaplen", "0")));
+      // the kernel's NF_LOG_* bits: TCPSEQ 1, TCPOPT 2, IPOPT 4, UID 8, MACDECODE 0x20
+      for (const std::string& f : s.flags) {
+        bool tcp = f.rfind("tcp", 0) == 0;
+        if (f == "all") r.log_flags |= 0x2f;
+        if (tcp && f.find("sequence") != std::string::npos) r.log_flags |= 0x01;
+        if (tcp && f.find("options") != std::string::npos) r.log_flags |= 0x02;
+        if (f.rfind("ip", 0) == 0 && f.find("options") != std::string::npos) r.log_flags |= 0x04;
+        if (f == "skuid") r.log_flags |= 0x08;
+        if (f == "ether") r.log_flags |= 0x20;
+      }
       out.push_back(std::move(r));
       return true;
     }

@@ -5,6 +5,7 @@
 // through nft_lookup).
 #include <fmt/format.h>
 
+#include "log_format.h"
 #include "state.h"
 
 namespace nfx::vm {
@@ -68,10 +69,6 @@ bool quota_ok(const Spec& s, StmtState& st, Exec& x) {
   return over == s.over;
 }
 
-std::string log_line(const ir::Stmt& s, Exec& x) {
-  const PacketMeta& m = x.pkt.meta;
-  return fmt::format("{}IN={} OUT={} LEN={}", s.prefix, m.iifname, m.oifname, x.skb_len());
-}
 
 void put_u32_host(uint32_t& field, const Bytes& v) {
   uint32_t out = 0;
@@ -163,7 +160,7 @@ bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, St
     }
     case ir::StmtKind::Limit: return limit_ok(spec_of(s, x), state_of(s, x, own), x);
     case ir::StmtKind::Quota: return quota_ok(spec_of(s, x), state_of(s, x, own), x);
-    case ir::StmtKind::Log: x.d.log.push_back(log_line(s, x)); return true;
+    case ir::StmtKind::Log: x.d.log.push_back(format_log(s.prefix, s.log_flags, x.pkt)); return true;
     case ir::StmtKind::MetaSet: return meta_set(s, x);
     case ir::StmtKind::PayloadSet: return payload_set(s, x);
     case ir::StmtKind::SetUpdate: return set_update(s, x);
