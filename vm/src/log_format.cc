@@ -3,7 +3,6 @@
 // once, in brackets), nf_log_dump_tcp_header / _udp_header, dump_arp_packet.
 #include "log_format.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <span>
@@ -19,10 +18,12 @@ using Span = std::span<const uint8_t>;
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t be32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
 
+// %pI4, and %pI6: eight groups of four hex digits, nothing compressed
 std::string addr(const uint8_t* p, bool v6) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  inet_ntop(v6 ? AF_INET6 : AF_INET, p, buf, sizeof buf);
-  return buf;
+  if (!v6) return fmt::format("{}.{}.{}.{}", p[0], p[1], p[2], p[3]);
+  std::string out;
+  for (int i = 0; i < 16; i += 2) out += fmt::format("{}{:02x}{:02x}", i ? ":" : "", p[i], p[i + 1]);
+  return out;
 }
 
 std::string mac(const uint8_t* p) {
