@@ -46,7 +46,7 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 build-fuzz: deps $(FUZZ_BUILD)/build.ninja
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_nft_parser fuzz_nft_json fuzz_packet fuzz_conntrack fuzz_nat_path
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_nft_parser fuzz_nft_json fuzz_packet fuzz_conntrack fuzz_nat_path fuzz_router
 
 demo: build
 	@./examples/demo.sh $(NFX)

@@ -49,4 +49,6 @@ mkdir -p "$work/nat"
 cp "$work"/conntrack/* "$work/nat/"
 /usr/bin/python3 "$(dirname "$0")/nat_seeds.py" "$work/nat"
 run fuzz_nat_path "$work/nat"
+# the element takes the same framing too
+run fuzz_router "$work/nat"
 echo "fuzz: no failures"
