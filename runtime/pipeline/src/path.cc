@@ -38,13 +38,10 @@ struct Walk {
       if (reply_dev && send_reply(vm, r, pkt, *reply_dev, trace, out.log))
         out.replies.push_back(std::move(r.frame));
     d.replies.clear();
-    out.hooks.push_back(d);
-    if (!d.chain.empty()) out.decision = d;
-    if (d.verdict != ir::VerdictCode::Accept) {
-      out.decision = d;
-      return false;
-    }
-    return true;
+    const bool go_on = d.verdict == ir::VerdictCode::Accept;
+    if (!d.chain.empty() || !go_on) out.decision = d;
+    out.hooks.push_back(std::move(d));
+    return go_on;
   }
 };
 
@@ -369,9 +366,9 @@ bool path_from_name(const std::string& name, Path& out) {
   return true;
 }
 
-PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
-                    const std::function<void(const vm::TraceEvent&)>& trace, const Route& route) {
-  PathResult out;
+void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif,
+              const Interface& oif, const std::function<void(const vm::TraceEvent&)>& trace, const Route& route) {
+  out.clear();
   const Interface* out_if = &oif;
   bool receives = path != Path::Output;
   Walk w{vm, pkt, out, trace, receives ? &iif : nullptr};
@@ -384,11 +381,11 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
   if (!pkt.layout.link_ok) {
     out.dropped_before = "link layer";
     out.decision.verdict = ir::VerdictCode::Drop;
-    return out;
+    return;
   }
   if (receives) set_pkttype(pkt, path == Path::Bridge);
   set_devices(pkt, receives ? &iif : nullptr, nullptr);
-  if (receives && !w.hook(ir::Family::Netdev, Hook::Ingress)) return out;
+  if (receives && !w.hook(ir::Family::Netdev, Hook::Ingress)) return;
 
   if (path == Path::Bridge) {
     // Headers stay put between the bridge hooks. At priority 0 of
@@ -396,28 +393,28 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     // header of an 802.1Q (4 bytes) or PPPoE session (8 bytes) skb and drops
     // a frame too short for it (measured: chains up to priority 0 see such a
     // frame, later ones do not), so the hook runs in two parts around it.
-    if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {INT32_MIN, 0})) return out;
+    if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {INT32_MIN, 0})) return;
     const packet::PacketLayout& l = pkt.layout;
     uint32_t encap = l.protocol == 0x8100 ? 4 : l.protocol == 0x8864 ? 8 : 0;
     if (l.end < l.nh_off + encap) {
       out.dropped_before = "br_nf_pre_routing: encapsulation header cut short";
       out.decision = vm::Decision{};
       out.decision.verdict = ir::VerdictCode::Drop;
-      return out;
+      return;
     }
-    if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {1, INT32_MAX})) return out;
+    if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {1, INT32_MAX})) return;
     set_devices(pkt, &iif, &oif);
-    if (!w.hook(ir::Family::Bridge, Hook::Forward)) return out;
+    if (!w.hook(ir::Family::Bridge, Hook::Forward)) return;
     set_devices(pkt, nullptr, &oif);
-    if (!w.hook(ir::Family::Bridge, Hook::Postrouting)) return out;
+    if (!w.hook(ir::Family::Bridge, Hook::Postrouting)) return;
   } else if (pkt.layout.protocol == packet::kEthPArp) {
-    if (path == Path::Input && !w.hook(ir::Family::Arp, Hook::Input)) return out;
+    if (path == Path::Input && !w.hook(ir::Family::Arp, Hook::Input)) return;
     set_devices(pkt, nullptr, &oif);
-    if (path == Path::Output && !w.hook(ir::Family::Arp, Hook::Output)) return out;
+    if (path == Path::Output && !w.hook(ir::Family::Arp, Hook::Output)) return;
     if (path == Path::Forward) {
       out.dropped_before = "arp is not forwarded";
       out.decision.verdict = ir::VerdictCode::Drop;
-      return out;
+      return;
     }
   } else {
     ir::Family fam = ir::Family::Netdev;  // set by ip_family for IPv4 and IPv6
@@ -430,7 +427,7 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       if (out.dropped_before.empty()) out.dropped_before = "not an IP packet";
       out.decision = vm::Decision{};
       out.decision.verdict = ir::VerdictCode::Drop;
-      return out;
+      return;
     }
     // local delivery, after prerouting
     auto deliver = [&] {
@@ -453,10 +450,10 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
     };
     if (path == Path::Input) {
       if (tracked_hook(w, fam, Hook::Prerouting)) deliver();
-      return out;
+      return;
     } else {
       if (path == Path::Forward) {
-        if (!tracked_hook(w, fam, Hook::Prerouting)) return out;
+        if (!tracked_hook(w, fam, Hook::Prerouting)) return;
         // the route is looked up after prerouting, which may have changed
         // the destination (ip_rcv_finish)
         if (route) {
@@ -468,12 +465,12 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
             out.decision = vm::Decision{};
             out.decision.verdict = ir::VerdictCode::Drop;
             send_icmp_error(w, iif, fam, fam == ir::Family::Ip ? 3 : 1, 0, 0, false);
-            return out;
+            return;
           }
           if (!out_if) {
             pkt.meta.local = true;
             deliver();
-            return out;
+            return;
           }
         }
         pkt.meta.oif_addr4 = out_if->addr4;
@@ -483,25 +480,25 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
           out.dropped_before = "ip_forward (not addressed to this host's MAC)";
           out.decision = vm::Decision{};
           out.decision.verdict = ir::VerdictCode::Drop;
-          return out;
+          return;
         }
         uint32_t mtu_error = 0;
         if (!forward_hop(pkt, fam, out_if->mtu, out, mtu_error)) {
           if (mtu_error == 0) time_exceeded(w, iif, fam);
           else if (fam == ir::Family::Ip) send_icmp_error(w, iif, fam, 3, 4, mtu_error, false);
           else send_icmp_error(w, iif, fam, 2, 0, mtu_error, false);
-          return out;
+          return;
         }
-        if (!w.hook(fam, Hook::Forward)) return out;
+        if (!w.hook(fam, Hook::Forward)) return;
       } else {
         set_devices(pkt, nullptr, &oif);
         pkt.meta.oif_addr4 = oif.addr4;
         pkt.meta.oif_addr6 = oif.addr6;
-        if (!tracked_hook(w, fam, Hook::Output)) return out;
+        if (!tracked_hook(w, fam, Hook::Output)) return;
       }
       // ip_output / ip6_output pass the packet's current device as `in`:
       // the input device when forwarding, none for local output.
-      if (!source_nat_hook(w, fam, Hook::Postrouting) || !confirm(w)) return out;
+      if (!source_nat_hook(w, fam, Hook::Postrouting) || !confirm(w)) return;
     }
   }
   if (sends && path != Path::Bridge) set_next_hop_header(pkt, *out_if);
@@ -541,10 +538,28 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
       Walk pw{w.vm, piece, pr, w.trace};
       if (pw.hook(ir::Family::Netdev, Hook::Egress)) out.more_fragments.push_back(std::move(piece.frame));
     }
-    if (!w.hook(ir::Family::Netdev, Hook::Egress)) return out;
+    if (!w.hook(ir::Family::Netdev, Hook::Egress)) return;
   }
   out.accepted = true;
+  return;
+}
+
+PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
+                    const std::function<void(const vm::TraceEvent&)>& trace, const Route& route) {
+  PathResult out;
+  run_path(out, vm, path, pkt, iif, oif, trace, route);
   return out;
+}
+
+void PathResult::clear() {
+  accepted = false;
+  local = false;
+  more_fragments.clear();
+  decision = vm::Decision{};
+  hooks.clear();
+  dropped_before.clear();
+  log.clear();
+  replies.clear();
 }
 
 }  // namespace nfx::pipeline

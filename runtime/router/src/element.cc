@@ -24,6 +24,26 @@ pipeline::Interface interface_of(const PortConfig& p) {
   return i;
 }
 
+// A fresh packet's metadata, keeping the buffers of the last one's (the
+// address vectors are refilled on every path).
+void reset_meta(vm::PacketMeta& m, uint64_t now_ns) {
+  std::vector<uint8_t> keep[5] = {std::move(m.iif_addr4), std::move(m.iif_addr6), std::move(m.oif_addr4),
+                                  std::move(m.oif_addr6), std::move(m.iif_mac)};
+  std::string names[2] = {std::move(m.iifname), std::move(m.oifname)};
+  m = vm::PacketMeta{};
+  m.now_ns = now_ns;
+  m.iif_addr4 = std::move(keep[0]);
+  m.iif_addr6 = std::move(keep[1]);
+  m.oif_addr4 = std::move(keep[2]);
+  m.oif_addr6 = std::move(keep[3]);
+  m.iif_mac = std::move(keep[4]);
+  m.iifname = std::move(names[0]);
+  m.oifname = std::move(names[1]);
+  for (auto* v : {&m.iif_addr4, &m.iif_addr6, &m.oif_addr4, &m.oif_addr6, &m.iif_mac}) v->clear();
+  m.iifname.clear();
+  m.oifname.clear();
+}
+
 std::string mac_text(const Mac& m) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
@@ -64,9 +84,11 @@ const PortConfig& Element::port(uint32_t p) const { return impl_->ports.at(p); }
 
 Stats Element::stats() const {
   Stats s = impl_->stats;
-  for (const auto& [key, n] : impl_->hook_counts)
-    s.hooks[fmt::format("{} {}", ir::family_name(static_cast<ir::Family>(key.first)),
-                        vm::hook_name(static_cast<vm::Hook>(key.second)))] += n;
+  for (size_t f = 0; f < impl_->hook_packets.size(); ++f)
+    for (size_t h = 0; h < impl_->hook_packets[f].size(); ++h)
+      if (uint64_t n = impl_->hook_packets[f][h])
+        s.hooks[fmt::format("{} {}", ir::family_name(static_cast<ir::Family>(f)), vm::hook_name(static_cast<vm::Hook>(h)))] +=
+            n;
   return s;
 }
 
@@ -79,7 +101,7 @@ std::vector<std::string> Element::neighbours(uint64_t now_ns) const {
                             ? "STALE"
                             : "REACHABLE";
     bool known = n.state == Neighbour::State::Reachable || n.state == Neighbour::State::Stale;
-    out.push_back(fmt::format("{} dev {}{} {}", format_address(key.addr), impl_->ports[key.port].name,
+    out.push_back(fmt::format("{} dev {}{} {}", format_address(key.addr.vec()), impl_->ports[key.port].name,
                               known ? " lladdr " + mac_text(n.mac) : "", state));
   }
   return out;
@@ -99,8 +121,7 @@ void Element::receive(uint32_t port, std::span<const uint8_t> frame, uint64_t no
   m.pkt.frame.assign(frame);
   m.pkt.layout = packet::PacketLayout{};
   m.pkt.layout.link = packet::LinkType::Ethernet;
-  m.pkt.meta = vm::PacketMeta{};
-  m.pkt.meta.now_ns = now_ns;
+  reset_meta(m.pkt.meta, now_ns);
   m.pkt.ct = conntrack::Tracked{};
   m.pkt.ct_zone.reset();
   m.pkt.fragment_sizes.clear();
@@ -120,7 +141,8 @@ void Element::tick(uint64_t now_ns, const Sink& send) {
 
 void Element::Impl::bridge(uint32_t port, uint64_t, const Sink& send) {
   uint32_t other = port == 0 ? 1 : 0;
-  pipeline::PathResult r = pipeline::run_path(*vm, pipeline::Path::Bridge, pkt, ifaces[port], ifaces[other]);
+  pipeline::PathResult& r = result;
+  pipeline::run_path(r, *vm, pipeline::Path::Bridge, pkt, ifaces[port], ifaces[other]);
   count(r);
   write_logs(r.log);
   send_replies(port, r, send);
@@ -134,9 +156,9 @@ void Element::Impl::route_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   Mac sender{};
   if (pkt.frame.size() >= 12) std::memcpy(sender.data(), pkt.frame.data() + 6, 6);
   const pipeline::Route route = [this](const vm::Packet& p) { return route_for(p); };
-  chosen.reset();
-  pipeline::PathResult r =
-      pipeline::run_path(*vm, pipeline::Path::Forward, pkt, ifaces[port], ifaces[port], {}, route);
+  chosen = false;
+  pipeline::PathResult& r = result;
+  pipeline::run_path(r, *vm, pipeline::Path::Forward, pkt, ifaces[port], ifaces[port], {}, route);
   count(r);
   write_logs(r.log);
   send_replies(port, r, send);
@@ -147,8 +169,8 @@ void Element::Impl::route_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   }
   if (!chosen) return;
   ++stats.forwarded;
-  const uint32_t out = chosen->port;
-  const Bytes next_hop = chosen->gateway;
+  const uint32_t out = chosen_port;
+  const Addr next_hop = chosen_hop;
   transmit(out, next_hop, pkt.frame, port, sender, now_ns, send);
   for (packet::Frame& f : r.more_fragments) transmit(out, next_hop, f, port, sender, now_ns, send);
 }
@@ -158,7 +180,7 @@ void Element::Impl::count(const pipeline::PathResult& r) {
   for (const vm::Decision& d : r.hooks) {
     // a hook the pipeline runs in parts (around the kernel's own) counts once
     if (last && last->hook == d.hook && last->hook_family == d.hook_family) continue;
-    ++hook_counts[{static_cast<uint8_t>(d.hook_family), static_cast<uint8_t>(d.hook)}];
+    ++hook_packets[static_cast<uint8_t>(d.hook_family) & 15][static_cast<uint8_t>(d.hook) & 7];
     last = &d;
   }
   if (r.accepted) return;

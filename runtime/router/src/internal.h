@@ -5,6 +5,7 @@
 
 #include <array>
 #include <deque>
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -52,9 +53,25 @@ inline constexpr uint64_t kReachableNs = 30'000'000'000ull;
 inline constexpr uint64_t kStaleGcNs = 60'000'000'000ull;
 inline constexpr size_t kMaxQueued = 101;
 
+// An IPv4 or IPv6 address held in place (a neighbour's key, a next hop):
+// the packet path copies these without allocating.
+struct Addr {
+  std::array<uint8_t, 16> bytes{};
+  uint8_t len = 0;
+  static Addr of(std::span<const uint8_t> a) {
+    Addr x;
+    x.len = static_cast<uint8_t>(std::min<size_t>(a.size(), 16));
+    std::copy(a.begin(), a.begin() + x.len, x.bytes.begin());
+    return x;
+  }
+  std::span<const uint8_t> span() const { return {bytes.data(), len}; }
+  Bytes vec() const { return Bytes(bytes.begin(), bytes.begin() + len); }
+  auto operator<=>(const Addr&) const = default;
+};
+
 struct NeighbourKey {
   uint32_t port;
-  Bytes addr;
+  Addr addr;
   auto operator<=>(const NeighbourKey&) const = default;
 };
 
@@ -66,12 +83,16 @@ struct Element::Impl {
   std::map<NeighbourKey, Neighbour> neighbours;
   std::shared_ptr<vm::Interpreter> vm;
   LogSink log;
-  Stats stats;  // all but the hook counts, which live in hook_counts
-  std::map<std::pair<uint8_t, uint8_t>, uint64_t> hook_counts;  // (family, hook) -> packets
+  Stats stats;  // all but the hook counts, which live in hook_packets
   vm::Packet pkt;  // the frame in flight, reused
   uint16_t ip_id = 1;
-  // The choice of the last route lookup of the forward path.
-  std::optional<Route> chosen;
+  // The choice of the last route lookup of the forward path: the port and
+  // the neighbour the packet goes to.
+  bool chosen = false;
+  uint32_t chosen_port = 0;
+  Addr chosen_hop;
+  pipeline::PathResult result;  // the forward, bridge and ARP paths' result, reused
+  std::array<std::array<uint64_t, 8>, 16> hook_packets{};  // [family][hook]
 
   // element.cc
   void count(const pipeline::PathResult& r);
@@ -92,10 +113,10 @@ struct Element::Impl {
   const pipeline::Interface* route_for(const vm::Packet& p);
 
   // neighbour.cc
-  void transmit(uint32_t port, const Bytes& next_hop, packet::Frame& frame, uint32_t from_port, const Mac& from_mac,
+  void transmit(uint32_t port, const Addr& next_hop, packet::Frame& frame, uint32_t from_port, const Mac& from_mac,
                 uint64_t now_ns, const Sink& send);
-  void learn(uint32_t port, const Bytes& addr, const Mac& mac, bool create, uint64_t now_ns, const Sink& send);
-  void solicit(uint32_t port, const Bytes& addr, uint64_t now_ns, const Sink& send);
+  void learn(uint32_t port, const Addr& addr, const Mac& mac, bool create, uint64_t now_ns, const Sink& send);
+  void solicit(uint32_t port, const Addr& addr, uint64_t now_ns, const Sink& send);
   void arp_in(uint32_t port, uint64_t now_ns, const Sink& send);
   void neighbour_timers(uint64_t now_ns, const Sink& send);
   void host_unreachable(Neighbour::Waiting& w, uint64_t now_ns, const Sink& send);

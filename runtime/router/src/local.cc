@@ -95,11 +95,11 @@ void Element::Impl::nd_in(uint32_t port, std::span<const uint8_t> ip, uint32_t i
     }
   }
   if (icmp[0] == 136) {
-    if (lladdr) learn(port, target, *lladdr, false, now_ns, send);
+    if (lladdr) learn(port, Addr::of(target), *lladdr, false, now_ns, send);
     return;
   }
   if (!is_local(target)) return;
-  if (!src_unspecified && lladdr) learn(port, src, *lladdr, true, now_ns, send);
+  if (!src_unspecified && lladdr) learn(port, Addr::of(src), *lladdr, true, now_ns, send);
   // the advert: router, solicited (unless answering DAD), override
   Bytes body{136, 0, 0, 0, static_cast<uint8_t>(src_unspecified ? 0xa0 : 0xe0), 0, 0, 0};
   body.insert(body.end(), target.begin(), target.end());
@@ -121,10 +121,9 @@ void Element::Impl::local_out(Bytes ip, uint64_t now_ns, const Sink& send, std::
   bool v6 = (ip[0] >> 4) == 6;
   std::span<const uint8_t> dst(ip.data() + (v6 ? 24 : 16), v6 ? 16 : 4);
   uint32_t port;
-  Bytes next_hop;
+  Addr next_hop = Addr::of(dst);
   if (via_port) {
     port = *via_port;
-    next_hop.assign(dst.begin(), dst.end());
   } else {
     const Route* r = lookup(dst);
     if (!r) {
@@ -132,7 +131,7 @@ void Element::Impl::local_out(Bytes ip, uint64_t now_ns, const Sink& send, std::
       return;
     }
     port = r->port;
-    next_hop = r->gateway.empty() ? Bytes(dst.begin(), dst.end()) : r->gateway;
+    if (!r->gateway.empty()) next_hop = Addr::of(r->gateway);
   }
   ++stats.local_out;
   Bytes frame = ethernet(Mac{}, ports[port].mac, v6 ? packet::kEthPIpv6 : packet::kEthPIp, ip);

@@ -20,7 +20,7 @@ Mac mac_at(const uint8_t* p) {
 
 }  // namespace
 
-void Element::Impl::transmit(uint32_t port, const Bytes& next_hop, packet::Frame& frame, uint32_t from_port,
+void Element::Impl::transmit(uint32_t port, const Addr& next_hop, packet::Frame& frame, uint32_t from_port,
                              const Mac& from_mac, uint64_t now_ns, const Sink& send) {
   Neighbour& n = neighbours[NeighbourKey{port, next_hop}];
   if (n.state == Neighbour::State::Reachable || n.state == Neighbour::State::Stale) {
@@ -53,7 +53,7 @@ void Element::Impl::transmit(uint32_t port, const Bytes& next_hop, packet::Frame
   }
 }
 
-void Element::Impl::learn(uint32_t port, const Bytes& addr, const Mac& mac, bool create, uint64_t now_ns,
+void Element::Impl::learn(uint32_t port, const Addr& addr, const Mac& mac, bool create, uint64_t now_ns,
                           const Sink& send) {
   auto it = neighbours.find(NeighbourKey{port, addr});
   if (it == neighbours.end()) {
@@ -76,12 +76,12 @@ void Element::Impl::learn(uint32_t port, const Bytes& addr, const Mac& mac, bool
   }
 }
 
-void Element::Impl::solicit(uint32_t port, const Bytes& addr, uint64_t now_ns, const Sink& send) {
+void Element::Impl::solicit(uint32_t port, const Addr& addr, uint64_t now_ns, const Sink& send) {
   const PortConfig& pc = ports[port];
-  if (addr.size() == 4) {
+  if (addr.len == 4) {
     static const Bytes kAny(4, 0);
     const Bytes* src = own_address(port, false);
-    Bytes frame = arp_frame(1, pc.mac, src ? *src : kAny, Mac{}, addr, kBroadcast);
+    Bytes frame = arp_frame(1, pc.mac, src ? *src : kAny, Mac{}, addr.span(), kBroadcast);
     // arp_send: through the arp output hook
     pkt = vm::Packet{};
     pkt.frame.assign(frame);
@@ -96,17 +96,17 @@ void Element::Impl::solicit(uint32_t port, const Bytes& addr, uint64_t now_ns, c
   if (!src) return;
   // neighbour solicitation to the solicited-node group, with our MAC
   Bytes body{135, 0, 0, 0, 0, 0, 0, 0};
-  body.insert(body.end(), addr.begin(), addr.end());
+  body.insert(body.end(), addr.bytes.begin(), addr.bytes.begin() + addr.len);
   body.insert(body.end(), {1, 1});
   body.insert(body.end(), pc.mac.begin(), pc.mac.end());
-  Bytes group = solicited_node(addr);
+  Bytes group = solicited_node(addr.span());
   local_out(icmpv6_packet(*src, group, 255, body), now_ns, send, port, multicast_mac_v6(group));
 }
 
 void Element::Impl::neighbour_timers(uint64_t now_ns, const Sink& send) {
   for (auto it = neighbours.begin(); it != neighbours.end();) {
     const uint32_t port = it->first.port;
-    const Bytes addr = it->first.addr;
+    const Addr addr = it->first.addr;
     Neighbour& n = it->second;
     bool probing = n.state == Neighbour::State::Incomplete || n.state == Neighbour::State::Stale;
     if (probing && n.next_probe_ns <= now_ns) {
@@ -148,7 +148,8 @@ void Element::Impl::host_unreachable(Neighbour::Waiting& w, uint64_t now_ns, con
 }
 
 void Element::Impl::arp_in(uint32_t port, uint64_t now_ns, const Sink& send) {
-  pipeline::PathResult r = pipeline::run_path(*vm, pipeline::Path::Input, pkt, ifaces[port], ifaces[port]);
+  pipeline::PathResult& r = result;
+  pipeline::run_path(r, *vm, pipeline::Path::Input, pkt, ifaces[port], ifaces[port]);
   count(r);
   send_replies(port, r, send);
   if (!r.accepted) return;
@@ -164,7 +165,7 @@ void Element::Impl::arp_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   bool for_us = is_local(tip);
   bool unspecified = sip == Bytes(4, 0);
   if (op == 1 && for_us) {
-    if (!unspecified) learn(port, sip, sha, true, now_ns, send);
+    if (!unspecified) learn(port, Addr::of(sip), sha, true, now_ns, send);
     // the reply, through the arp output hook
     Bytes reply = arp_frame(2, ports[port].mac, tip, sha, sip, sha);
     pkt = vm::Packet{};
@@ -177,7 +178,7 @@ void Element::Impl::arp_in(uint32_t port, uint64_t now_ns, const Sink& send) {
     return;
   }
   // replies, and requests for others, only refresh what is known (arp_accept=0)
-  if (!unspecified) learn(port, sip, sha, false, now_ns, send);
+  if (!unspecified) learn(port, Addr::of(sip), sha, false, now_ns, send);
 }
 
 }  // namespace nfx::router

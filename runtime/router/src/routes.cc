@@ -79,7 +79,7 @@ const Bytes* Element::Impl::own_address(uint32_t port, bool v6) const {
 // After prerouting: this host's own addresses, broadcasts and multicast are
 // delivered locally (nullptr); others are routed, or unreachable.
 const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
-  chosen.reset();
+  chosen = false;
   const packet::PacketLayout& l = p.layout;
   const uint8_t* nh = p.frame.data() + l.nh_off;
   bool v6 = l.protocol == packet::kEthPIpv6;
@@ -100,8 +100,9 @@ const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
   }
   const Route* r = lookup(dst);
   if (!r) return &pipeline::unreachable();
-  chosen = *r;
-  if (chosen->gateway.empty()) chosen->gateway.assign(dst.begin(), dst.end());
+  chosen = true;
+  chosen_port = r->port;
+  chosen_hop = r->gateway.empty() ? Addr::of(dst) : Addr::of(r->gateway);
   return &ifaces[r->port];
 }
 

@@ -58,6 +58,8 @@ struct PathResult {
   // and postrouting, bridge output and postrouting, netdev egress) let them
   // go. On the output path they are for this host and not listed.
   std::vector<packet::Frame> replies;
+  // Empties it for the next packet, keeping its buffers.
+  void clear();
 };
 
 // The routing decision for a received packet after prerouting (which may
@@ -75,6 +77,10 @@ const Interface& unreachable();
 // `oif`, or delivers the packet locally.
 PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif, const Interface& oif,
                     const std::function<void(const vm::TraceEvent&)>& trace = {}, const Route& route = {});
+// The same into `out`, whose buffers a packet loop reuses.
+void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, const Interface& iif,
+              const Interface& oif, const std::function<void(const vm::TraceEvent&)>& trace = {},
+              const Route& route = {});
 
 // The ICMP (ICMPv6) error the IP stack sends about `about` (a received
 // Ethernet frame) back out of `iif`, through output, postrouting and egress:
