@@ -75,6 +75,7 @@ bench:
 	/usr/bin/python3 bench/classify_bench.py $(NFX) $(BUILD)/bench/nfx_kernel_send $(CORPUS) \
 		$(BUILD)/bench $(CLASSIFY_ARGS)
 	/usr/bin/python3 bench/classify_report.py $(BUILD)/bench/classify_report.json
+	/usr/bin/python3 bench/forward_bench.py $(BUILD)
 
 # The differential test against the kernel at length (needs root): many more
 # seeded random rulesets than `make test` runs (ORACLE_SEED picks the batch;

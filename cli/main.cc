@@ -131,16 +131,17 @@ int main(int argc, char** argv) {
       "`meta day` uses the kernel's timezone (sys_tz, as gettimeofday reports it; normally UTC).");
 
   auto* run = app.add_subcommand("run", "Attach to TAP devices and forward frames between them through the ruleset");
-  run->set_config("--config", "", "Read these options from a file (TOML/INI: tap = [\"lan0=...\"], ruleset = \"...\")");
   nfx::cli::RunOptions ro;
   run->add_option("--tap", ro.taps,
                   "A port: a TAP device created or attached by name, with the element's addresses on it, "
-                  "NAME[=ADDR/LEN[,ADDR/LEN...]] (e.g. lan0=192.168.1.1/24,fd00:1::1/64)")
-      ->required();
+                  "NAME[=ADDR/LEN[,ADDR/LEN...]] (e.g. lan0=192.168.1.1/24,fd00:1::1/64)");
   run->add_option("--route", ro.routes,
                   "A static route: default=GATEWAY, default6=GATEWAY, PREFIX=GATEWAY or PREFIX=dev:PORT");
   run->add_option("--mtu", ro.mtus, "A port's MTU, NAME=BYTES (default 1500)");
-  run->add_option("--ruleset", ro.ruleset, "The ruleset (nft file or libnftables JSON); SIGHUP reloads it")->required();
+  run->add_option("--ruleset", ro.ruleset, "The ruleset (nft file or libnftables JSON); SIGHUP reloads it");
+  run->add_option("--config", ro.config,
+                  "More options from a file, one a line as on the command line without the dashes "
+                  "(`tap lan0=192.168.1.1/24`, `ruleset gateway.nft`, `bridge`)");
   run->add_flag("--bridge", ro.bridge, "Bridge the two ports (a bump in the wire) instead of routing");
   run->add_option("--workers", ro.workers, "Worker threads, each owning one queue of every TAP (multi-queue)")
       ->check(CLI::Range(1, 64));
@@ -170,7 +171,18 @@ int main(int argc, char** argv) {
   }
 
   if (ctl->parsed()) return nfx::cli::run_ctl(ctl_socket, ctl_words);
-  if (run->parsed()) return nfx::cli::run_element(ro, popts);
+  if (run->parsed()) {
+    std::string error;
+    if (!ro.config.empty() && !nfx::cli::read_run_config(ro.config, ro, error)) {
+      std::fprintf(stderr, "Error: %s\n", error.c_str());
+      return 1;
+    }
+    if (ro.ruleset.empty()) {
+      std::fprintf(stderr, "Error: no ruleset: give --ruleset FILE (or `ruleset FILE` in --config)\n");
+      return 1;
+    }
+    return nfx::cli::run_element(ro, popts);
+  }
 
   nfx::Ruleset rs;
   if (check->parsed()) return load(check_files, popts, rs) ? 0 : 1;

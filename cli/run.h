@@ -17,7 +17,11 @@ struct RunOptions {
   unsigned workers = 1;
   std::string control = "/run/nfx.sock";
   bool jit = true;
+  std::string config;  // a file of more options
 };
+
+// Adds the options of a config file (run_config.cc gives its format) to `o`.
+bool read_run_config(const std::string& path, RunOptions& o, std::string& error);
 
 // Both return the process exit code.
 int run_element(const RunOptions& o, const ParseOptions& popts);

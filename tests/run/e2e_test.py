@@ -341,12 +341,39 @@ class Lifecycle(unittest.TestCase):
             self.assertFalse(os.path.exists(topo.socket))
             self.assertIn('nfx run: stopped', topo.read_log())
 
+    def test_config_file_and_two_workers(self):
+        """The command line's options from a file; two workers, each on its own queue of each TAP."""
+        conf = os.path.join(tempfile.mkdtemp(prefix='nfx-conf-'), 'nfx.conf')
+        with open(conf, 'w') as f:
+            f.write('# the gateway, as a config file\n'
+                    'tap lan0=192.168.1.1/24,fd00:1::1/64\n'
+                    'tap wan0=203.0.113.2/24,fd00:2::2/64\n'
+                    'route default=203.0.113.1\n'
+                    f'ruleset {os.path.relpath(GATEWAY, os.path.dirname(conf))}\n'
+                    'workers 2\n')
+        with Topology(NFX, {'lan': LAN, 'wan': WAN}, ['--config', conf], tag='cfg') as topo:
+            lan, wan = topo.hosts['lan'], topo.hosts['wan']
+            server = wan.spawn(PY, PEER, 'tcp', '203.0.113.1', '7000')
+            try:
+                wait_ready(server)
+                r = lan.run('ping', '-c', '3', '-i', '0.2', '-W', '2', '203.0.113.1')
+                self.assertIn('3 received', r.stdout)
+                for _ in range(4):  # flows hash to either queue
+                    r = lan.run(PY, '-c', CLIENT, '203.0.113.1', '7000', '20000', '10')
+                    self.assertEqual(r.stdout.splitlines()[-1], 'received 20000', r.stdout + r.stderr)
+                self.assertRegex(topo.ctl('stats').stdout, r'ruleset: .*gateway\.nft')
+            finally:
+                server.kill()
+                server.communicate()
+
     def test_bad_command_lines_are_refused(self):
         cases = [
             (['--tap', 'lan0=192.168.1.300/24', '--ruleset', GATEWAY], "'192.168.1.300' is not an IPv4 or IPv6"),
             (['--tap', 'lan0=10.0.0.1/24', '--route', 'default=192.0.2.1', '--ruleset', GATEWAY],
              'gateway 192.0.2.1 is on no connected network'),
             (['--tap', 'lan0=10.0.0.1/24', '--ruleset', BROKEN], 'broken.nft:6:11-12: Error'),
+            (['--tap', 'lan0=10.0.0.1/24'], 'no ruleset'),
+            (['--config', '/nonexistent/nfx.conf'], '/nonexistent/nfx.conf: cannot read the file'),
         ]
         for args, message in cases:
             with self.subTest(args=args):
