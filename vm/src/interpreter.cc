@@ -257,6 +257,10 @@ void index_hooks(Interpreter::State& st) {
       st.hooks[hook_slot(f, static_cast<Hook>(h))] = hook_chains(st.prog, f, static_cast<Hook>(h));
 }
 
+bool Interpreter::has_chains(ir::Family family, Hook hook) const {
+  return !state_->hooks[hook_slot(family, hook)].empty();
+}
+
 Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
                                const std::function<void(const TraceEvent&)>& trace, PriorityRange priorities) {
   State& st = *state_;

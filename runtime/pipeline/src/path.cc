@@ -32,6 +32,10 @@ struct Walk {
 
   // Runs one hook; false if the packet does not go on.
   bool hook(ir::Family family, Hook h, vm::PriorityRange priorities = {}) {
+    if (!out.record_hooks && !vm.has_chains(family, h)) {
+      out.ran.push_back({family, h});  // nothing to run: accept, without building a decision
+      return true;
+    }
     vm::Decision d = vm.run_hook(family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
@@ -39,6 +43,11 @@ struct Walk {
         out.replies.push_back(std::move(r.frame));
     d.replies.clear();
     const bool go_on = d.verdict == ir::VerdictCode::Accept;
+    out.ran.push_back({d.hook_family, d.hook});
+    if (!out.record_hooks) {
+      if (!d.chain.empty() || !go_on) out.decision = std::move(d);
+      return go_on;
+    }
     if (!d.chain.empty() || !go_on) out.decision = d;
     out.hooks.push_back(std::move(d));
     return go_on;
@@ -372,10 +381,15 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
   const Interface* out_if = &oif;
   bool receives = path != Path::Output;
   Walk w{vm, pkt, out, trace, receives ? &iif : nullptr};
-  pkt.meta.iif_addr4 = receives ? iif.addr4 : std::vector<uint8_t>{};
-  pkt.meta.iif_addr6 = receives ? iif.addr6 : std::vector<uint8_t>{};
+  // assigned, not built from a conditional: the packet's buffers are reused
+  auto copy_or_clear = [receives](std::vector<uint8_t>& to, const std::vector<uint8_t>& from) {
+    if (receives) to.assign(from.begin(), from.end());
+    else to.clear();
+  };
+  copy_or_clear(pkt.meta.iif_addr4, iif.addr4);
+  copy_or_clear(pkt.meta.iif_addr6, iif.addr6);
   pkt.meta.local = path == Path::Input;
-  pkt.meta.iif_mac = receives ? iif.mac : std::vector<uint8_t>{};
+  copy_or_clear(pkt.meta.iif_mac, iif.mac);
   bool sends = path != Path::Input;
   set_context(pkt, packet::Context::Validate);
   if (!pkt.layout.link_ok) {
@@ -555,8 +569,16 @@ void PathResult::clear() {
   accepted = false;
   local = false;
   more_fragments.clear();
-  decision = vm::Decision{};
+  decision.verdict = ir::VerdictCode::Accept;
+  decision.by_policy = false;
+  decision.family.clear();
+  decision.table.clear();
+  decision.chain.clear();
+  decision.handle = 0;
+  decision.log.clear();
+  decision.replies.clear();
   hooks.clear();
+  ran.clear();
   dropped_before.clear();
   log.clear();
   replies.clear();

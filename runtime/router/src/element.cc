@@ -42,6 +42,7 @@ void reset_meta(vm::PacketMeta& m, uint64_t now_ns) {
   for (auto* v : {&m.iif_addr4, &m.iif_addr6, &m.oif_addr4, &m.oif_addr6, &m.iif_mac}) v->clear();
   m.iifname.clear();
   m.oifname.clear();
+
 }
 
 std::string mac_text(const Mac& m) {
@@ -59,6 +60,7 @@ Element::Element(Mode mode, std::vector<PortConfig> ports, std::vector<RouteConf
     throw std::invalid_argument(fmt::format("bridge mode joins exactly two ports ({} given)", m.ports.size()));
   for (const PortConfig& p : m.ports) m.ifaces.push_back(interface_of(p));
   m.stats.ports.resize(m.ports.size());
+  m.result.record_hooks = false;  // counted by hook in `ran` only
   if (mode == Mode::Router) {
     m.add_connected_routes();
     for (const RouteConfig& r : routes) m.add_static(r);
@@ -176,12 +178,12 @@ void Element::Impl::route_in(uint32_t port, uint64_t now_ns, const Sink& send) {
 }
 
 void Element::Impl::count(const pipeline::PathResult& r) {
-  const vm::Decision* last = nullptr;
-  for (const vm::Decision& d : r.hooks) {
+  const std::pair<ir::Family, vm::Hook>* last = nullptr;
+  for (const auto& h : r.ran) {
     // a hook the pipeline runs in parts (around the kernel's own) counts once
-    if (last && last->hook == d.hook && last->hook_family == d.hook_family) continue;
-    ++hook_packets[static_cast<uint8_t>(d.hook_family) & 15][static_cast<uint8_t>(d.hook) & 7];
-    last = &d;
+    if (last && *last == h) continue;
+    ++hook_packets[static_cast<uint8_t>(h.first) & 15][static_cast<uint8_t>(h.second) & 7];
+    last = &h;
   }
   if (r.accepted) return;
   const vm::Decision& d = r.decision;

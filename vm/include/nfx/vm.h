@@ -213,6 +213,8 @@ class Interpreter {
   // runs a hook in parts around them).
   Decision run_hook(ir::Family family, Hook hook, Packet& pkt,
                     const std::function<void(const TraceEvent&)>& trace = {}, PriorityRange priorities = {});
+  // Whether any base chain sits on `family`'s `hook` (run_hook would run one).
+  bool has_chains(ir::Family family, Hook hook) const;
 
   // Counter values of a rule's counter statements, and named counters.
   struct CounterValue {

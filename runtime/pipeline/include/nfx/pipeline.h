@@ -51,6 +51,10 @@ struct PathResult {
   // that decided it (replies moved out): what a differential test of two
   // executors compares hook by hook.
   std::vector<vm::Decision> hooks;
+  // Off: `hooks` stays empty (a packet loop that only counts keeps `ran`).
+  bool record_hooks = true;
+  // Every hook run on the way, in order: its family and hook.
+  std::vector<std::pair<ir::Family, vm::Hook>> ran;
   std::string dropped_before;  // why the stack dropped it before any hook ("" if not)
   std::vector<std::string> log;
   // Frames sent back out of the input interface because of the packet
@@ -58,7 +62,7 @@ struct PathResult {
   // and postrouting, bridge output and postrouting, netdev egress) let them
   // go. On the output path they are for this host and not listed.
   std::vector<packet::Frame> replies;
-  // Empties it for the next packet, keeping its buffers.
+  // Empties it for the next packet, keeping its buffers (and record_hooks).
   void clear();
 };
 
