@@ -10,7 +10,9 @@ two baselines, measured in the same run, interleaved.
 Rulesets of 1, 1K and 10K rules in a forward chain: N-1 rules that match
 header fields the traffic never has (prefixes, port ranges), then
 `ct state established,related accept`, so each packet passes every rule and
-is tracked. Traffic: 60-byte UDP frames over 1,000 flows from an AF_PACKET
+is tracked. nfx_element_bench runs the same ruleset and traffic through
+the element without devices: its own cost per packet, beside the I/O's.
+Traffic: 60-byte UDP frames over 1,000 flows from an AF_PACKET
 sender (nfx_udp_blaster) pinned to CPU 0; the forwarder under test is
 pinned to CPU 1 (the kernel forwards in the sender's softirq, on CPU 0).
 A rate is frames delivered per second, counted on the receiving device.
@@ -216,16 +218,19 @@ def main():
                 stats = bed.ctl('stats')
             with KernelBed(path) as bed:
                 rates['kernel'].append(bed.rate(build, args.seconds))
+        element = json.loads(sh(os.path.join(build, 'bench', 'nfx_element_bench'), path, '1000000').stdout)
         os.unlink(path)
         med = {k: statistics.median(v) for k, v in rates.items()}
         row = {'rules': n, **{k + '_pps': round(v) for k, v in med.items()},
                'nfx_over_plain': med['nfx'] / med['plain'], 'nfx_over_kernel': med['nfx'] / med['kernel'],
-               'passes': {k: [round(x) for x in v] for k, v in rates.items()}}
+               'passes': {k: [round(x) for x in v] for k, v in rates.items()},
+               'element_ns': {'interpreter': element['interpreter_ns'], 'jit': element['jit_ns']}}
         results.append(row)
         print(f'{n:>6} {med["plain"]:>11,.0f} {med["nfx"]:>11,.0f} {med["kernel"]:>11,.0f} '
               f'{row["nfx_over_plain"]:>9.2f} {row["nfx_over_kernel"]:>10.1f}', flush=True)
-        jit = [l for l in stats.splitlines() if l.startswith('jit:') or l.startswith('drop')]
-        print('        nfx ' + '; '.join(jit), flush=True)
+        jit = [l for l in stats.splitlines() if l.startswith('jit:')]
+        print(f'        nfx {"; ".join(jit)}; the element alone (nfx_element_bench, no devices): '
+              f'{element["jit_ns"]:.0f} ns/packet native, {element["interpreter_ns"]:.0f} interpreted', flush=True)
     print(json.dumps({'forward_bench': results}))
     last = results[-1]
     print(f'goals at {last["rules"]} rules: nfx/plain {last["nfx_over_plain"]:.2f} (goal >= 0.80), '
