@@ -11,18 +11,9 @@
 
 #include <array>
 #include <cstdio>
+
+#include "mac_text.h"
 #include <cstring>
-
-namespace {
-
-bool parse_mac(const char* text, uint8_t* mac) {
-  unsigned m[6];
-  if (std::sscanf(text, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) return false;
-  for (int i = 0; i < 6; ++i) mac[i] = static_cast<uint8_t>(m[i]);
-  return true;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   uint8_t macs[12];

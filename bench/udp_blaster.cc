@@ -12,18 +12,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+
+#include "mac_text.h"
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
 namespace {
-
-bool parse_mac(const char* text, uint8_t* mac) {
-  unsigned m[6];
-  if (std::sscanf(text, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) return false;
-  for (int i = 0; i < 6; ++i) mac[i] = static_cast<uint8_t>(m[i]);
-  return true;
-}
 
 uint16_t ip_checksum(const uint8_t* h) {
   uint32_t s = 0;

@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "lower_once.h"
+
 using namespace nfx;
 
 namespace {
@@ -37,14 +39,7 @@ table inet filter {
 // The ruleset compiled once; each input gets a fresh interpreter (and so a
 // fresh connection table) from a copy of it.
 const ir::Program& program() {
-  static const ir::Program prog = [] {
-    Diagnostics diags;
-    Script script = parse_string(kRuleset, "<fuzz>", diags);
-    Ruleset rs;
-    ir::Program p;
-    if (diags.has_errors() || !apply_script(script, rs, diags) || !lower_ruleset(rs, p, diags)) std::abort();
-    return p;
-  }();
+  static const ir::Program prog = lower_or_abort(kRuleset);
   return prog;
 }
 

@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include "lower_once.h"
+
 using namespace nfx;
 
 namespace {
@@ -35,14 +37,7 @@ table inet filter {
 table arp a { chain in { type filter hook input priority 0; log; } })";
 
 const ir::Program& program() {
-  static const ir::Program prog = [] {
-    Diagnostics diags;
-    Script script = parse_string(kRuleset, "<fuzz>", diags);
-    Ruleset rs;
-    ir::Program p;
-    if (diags.has_errors() || !apply_script(script, rs, diags) || !lower_ruleset(rs, p, diags)) std::abort();
-    return p;
-  }();
+  static const ir::Program prog = lower_or_abort(kRuleset);
   return prog;
 }
 

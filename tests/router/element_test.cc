@@ -13,6 +13,7 @@
 #include <string>
 
 #include "../packet/frame_builder.h"
+#include "../vm/harness.h"
 
 namespace nfx::router {
 namespace {
@@ -26,14 +27,7 @@ const Bytes kHostMac{0x02, 0, 0, 0, 0, 0x01};                   // and from
 const Bytes kGatewayMac{0x02, 0x0a, 0, 0, 0, 0x01};
 
 std::shared_ptr<vm::Interpreter> compile(const std::string& text) {
-  Diagnostics diags;
-  Script script = parse_string(text, "<test>", diags);
-  Ruleset rs;
-  EXPECT_TRUE(!diags.has_errors() && apply_script(script, rs, diags)) << diags.format();
-  ir::Program prog;
-  EXPECT_TRUE(lower_ruleset(rs, prog, diags)) << diags.format();
-  std::vector<std::string> errors;
-  std::shared_ptr<vm::Interpreter> vm = vm::Interpreter::load(std::move(prog), errors);
+  std::shared_ptr<vm::Interpreter> vm = vmtest::compile(text);
   EXPECT_TRUE(vm != nullptr);
   return vm;
 }

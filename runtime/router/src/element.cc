@@ -177,6 +177,17 @@ void Element::Impl::route_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   for (packet::Frame& f : r.more_fragments) transmit(out, next_hop, f, port, sender, now_ns, send);
 }
 
+pipeline::PathResult Element::Impl::output_path(uint32_t port, std::span<const uint8_t> frame, uint64_t now_ns,
+                                                vm::Packet& out) {
+  out.frame.assign(frame);
+  out.layout.link = packet::LinkType::Ethernet;
+  out.meta.now_ns = now_ns;
+  pipeline::PathResult r = pipeline::run_path(*vm, pipeline::Path::Output, out, ifaces[port], ifaces[port]);
+  count(r);
+  write_logs(r.log);
+  return r;
+}
+
 void Element::Impl::count(const pipeline::PathResult& r) {
   const std::pair<ir::Family, vm::Hook>* last = nullptr;
   for (const auto& h : r.ran) {

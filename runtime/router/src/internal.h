@@ -102,6 +102,9 @@ struct Element::Impl {
   void route_in(uint32_t port, uint64_t now_ns, const Sink& send);
   void send_replies(uint32_t port, pipeline::PathResult& r, const Sink& send);
   void write_logs(const std::vector<std::string>& lines);
+  // A frame the element sends itself from `port`, through the output path
+  // (output, postrouting, egress) into `out`; counted and logged.
+  pipeline::PathResult output_path(uint32_t port, std::span<const uint8_t> frame, uint64_t now_ns, vm::Packet& out);
 
   // routes.cc
   void add_connected_routes();
@@ -118,6 +121,8 @@ struct Element::Impl {
   void learn(uint32_t port, const Addr& addr, const Mac& mac, bool create, uint64_t now_ns, const Sink& send);
   void solicit(uint32_t port, const Addr& addr, uint64_t now_ns, const Sink& send);
   void arp_in(uint32_t port, uint64_t now_ns, const Sink& send);
+  // An ARP frame the element sends, through the arp output hook.
+  void arp_out(uint32_t port, const Bytes& frame, uint64_t now_ns, const Sink& send);
   void neighbour_timers(uint64_t now_ns, const Sink& send);
   void host_unreachable(Neighbour::Waiting& w, uint64_t now_ns, const Sink& send);
 

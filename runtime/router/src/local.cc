@@ -134,14 +134,9 @@ void Element::Impl::local_out(Bytes ip, uint64_t now_ns, const Sink& send, std::
     if (!r->gateway.empty()) next_hop = Addr::of(r->gateway);
   }
   ++stats.local_out;
-  Bytes frame = ethernet(Mac{}, ports[port].mac, v6 ? packet::kEthPIpv6 : packet::kEthPIp, ip);
   vm::Packet out;
-  out.frame.assign(frame);
-  out.layout.link = packet::LinkType::Ethernet;
-  out.meta.now_ns = now_ns;
-  pipeline::PathResult r = pipeline::run_path(*vm, pipeline::Path::Output, out, ifaces[port], ifaces[port]);
-  count(r);
-  write_logs(r.log);
+  pipeline::PathResult r =
+      output_path(port, ethernet(Mac{}, ports[port].mac, v6 ? packet::kEthPIpv6 : packet::kEthPIp, ip), now_ns, out);
   if (!r.accepted) return;
   std::vector<packet::Frame> frames;
   frames.push_back(std::move(out.frame));

@@ -81,15 +81,7 @@ void Element::Impl::solicit(uint32_t port, const Addr& addr, uint64_t now_ns, co
   if (addr.len == 4) {
     static const Bytes kAny(4, 0);
     const Bytes* src = own_address(port, false);
-    Bytes frame = arp_frame(1, pc.mac, src ? *src : kAny, Mac{}, addr.span(), kBroadcast);
-    // arp_send: through the arp output hook
-    pkt = vm::Packet{};
-    pkt.frame.assign(frame);
-    pkt.layout.link = packet::LinkType::Ethernet;
-    pkt.meta.now_ns = now_ns;
-    pipeline::PathResult r = pipeline::run_path(*vm, pipeline::Path::Output, pkt, ifaces[port], ifaces[port]);
-    count(r);
-    if (r.accepted) emit(port, pkt.frame.bytes(), send);
+    arp_out(port, arp_frame(1, pc.mac, src ? *src : kAny, Mac{}, addr.span(), kBroadcast), now_ns, send);
     return;
   }
   const Bytes* src = own_address(port, true);
@@ -101,6 +93,12 @@ void Element::Impl::solicit(uint32_t port, const Addr& addr, uint64_t now_ns, co
   body.insert(body.end(), pc.mac.begin(), pc.mac.end());
   Bytes group = solicited_node(addr.span());
   local_out(icmpv6_packet(*src, group, 255, body), now_ns, send, port, multicast_mac_v6(group));
+}
+
+void Element::Impl::arp_out(uint32_t port, const Bytes& frame, uint64_t now_ns, const Sink& send) {
+  // arp_send: through the arp output hook
+  vm::Packet out;
+  if (output_path(port, frame, now_ns, out).accepted) emit(port, out.frame.bytes(), send);
 }
 
 void Element::Impl::neighbour_timers(uint64_t now_ns, const Sink& send) {
@@ -166,15 +164,7 @@ void Element::Impl::arp_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   bool unspecified = sip == Bytes(4, 0);
   if (op == 1 && for_us) {
     if (!unspecified) learn(port, Addr::of(sip), sha, true, now_ns, send);
-    // the reply, through the arp output hook
-    Bytes reply = arp_frame(2, ports[port].mac, tip, sha, sip, sha);
-    pkt = vm::Packet{};
-    pkt.frame.assign(reply);
-    pkt.layout.link = packet::LinkType::Ethernet;
-    pkt.meta.now_ns = now_ns;
-    pipeline::PathResult rr = pipeline::run_path(*vm, pipeline::Path::Output, pkt, ifaces[port], ifaces[port]);
-    count(rr);
-    if (rr.accepted) emit(port, pkt.frame.bytes(), send);
+    arp_out(port, arp_frame(2, ports[port].mac, tip, sha, sip, sha), now_ns, send);
     return;
   }
   // replies, and requests for others, only refresh what is known (arp_accept=0)
