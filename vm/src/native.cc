@@ -68,7 +68,10 @@ extern "C" {
 int nfx_native_value(void* exec, const void* value, uint8_t* out) {
   auto& x = *static_cast<Exec*>(exec);
   const auto& v = *static_cast<const ir::Value*>(value);
-  Bytes b;
+  // one buffer per thread, reused: a value the native code asks for (ct
+  // state, say) costs no allocation per packet
+  thread_local Bytes b;
+  b.clear();
   if (!eval_value(v, x, b)) return 0;
   b.resize(v.len, 0);
   std::copy(b.begin(), b.end(), out);
