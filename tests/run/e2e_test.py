@@ -12,6 +12,7 @@ usage: e2e_test.py PATH/TO/nfx [unittest args]
 import errno
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,6 +133,7 @@ class Gateway(unittest.TestCase):
             p.kill()
             p.communicate()
         cls.topo.__exit__(None, None, None)
+        shutil.rmtree(getattr(cls, 'www', ''), ignore_errors=True)
 
     def connect(self, host, addr, port, stream=0, timeout=5):
         r = host.run(PY, '-c', CLIENT, addr, str(port), str(stream), str(timeout), timeout=60)
@@ -343,7 +345,9 @@ class Lifecycle(unittest.TestCase):
 
     def test_config_file_and_two_workers(self):
         """The command line's options from a file; two workers, each on its own queue of each TAP."""
-        conf = os.path.join(tempfile.mkdtemp(prefix='nfx-conf-'), 'nfx.conf')
+        conf_dir = tempfile.mkdtemp(prefix='nfx-conf-')
+        self.addCleanup(shutil.rmtree, conf_dir, True)
+        conf = os.path.join(conf_dir, 'nfx.conf')
         with open(conf, 'w') as f:
             f.write('# the gateway, as a config file\n'
                     'tap lan0=192.168.1.1/24,fd00:1::1/64\n'

@@ -109,6 +109,7 @@ class Topology:
         sh('ip', 'netns', 'del', self.nfx_ns, check=False)
         if getattr(self, 'log', None):
             self.log.close()
+            os.unlink(self.log_path)
 
     def read_log(self):
         with open(self.log_path) as f:
