@@ -338,6 +338,17 @@ class Lifecycle(unittest.TestCase):
         topo = Topology(NFX, {'lan': LAN, 'wan': WAN}, args, tag='term')
         with topo:
             self.assertEqual(topo.hosts['lan'].run('ping', '-c', '1', '-W', '2', '192.168.1.1').returncode, 0)
+            # a second nfx run on the same control socket is refused and leaves it alone
+            ns = f'nfx-second{os.getpid()}'
+            subprocess.run(['ip', 'netns', 'add', ns], check=True)
+            try:
+                r = subprocess.run(['ip', 'netns', 'exec', ns, NFX, 'run', '--control', topo.socket, '--tap',
+                                    'x0=10.0.0.1/24', '--ruleset', GATEWAY], capture_output=True, text=True, timeout=20)
+            finally:
+                subprocess.run(['ip', 'netns', 'del', ns])
+            self.assertEqual(r.returncode, 1)
+            self.assertIn('another nfx run listens there', r.stderr)
+            self.assertIn('loads: 1', topo.ctl('stats').stdout)
             topo.proc.send_signal(signal.SIGTERM)
             self.assertEqual(topo.proc.wait(timeout=10), 0)
             self.assertFalse(os.path.exists(topo.socket))

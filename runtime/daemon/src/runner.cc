@@ -51,6 +51,7 @@ struct Runner::Impl {
   asio::signal_set signals{control};
   uint64_t last_collect_ns = 0;
   std::atomic<bool> stopping{false};
+  bool bound = false;  // the control socket is ours to remove
 
   Impl(Runner& r, router::Element& e, std::vector<io::Tap>& t, Options o)
       : self(r), element(e), taps(t), options(std::move(o)) {}
@@ -161,12 +162,20 @@ Runner::~Runner() {
   stop();
   for (auto& w : impl_->workers)
     if (w->thread.joinable()) w->thread.join();
-  if (!impl_->options.control_socket.empty()) ::unlink(impl_->options.control_socket.c_str());
+  if (impl_->bound) ::unlink(impl_->options.control_socket.c_str());
 }
 
 void Runner::run() {
   Impl& m = *impl_;
   if (!m.options.control_socket.empty()) {
+    {
+      // a socket someone still answers on is another nfx run's: leave it
+      local_stream::socket probe(m.control);
+      boost::system::error_code ec;
+      probe.connect(local_stream::endpoint(m.options.control_socket), ec);
+      if (!ec)
+        throw io::Error(fmt::format("control socket {}: another nfx run listens there", m.options.control_socket));
+    }
     ::unlink(m.options.control_socket.c_str());
     m.acceptor = std::make_unique<local_stream::acceptor>(m.control);
     boost::system::error_code ec;
@@ -176,6 +185,7 @@ void Runner::run() {
     mode_t old = ::umask(0177);
     if (!ec) m.acceptor->bind(ep, ec);
     ::umask(old);
+    m.bound = !ec;
     if (!ec) m.acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw io::Error(fmt::format("control socket {}: {}", m.options.control_socket, ec.message()));
     ::chmod(m.options.control_socket.c_str(), 0600);
