@@ -24,25 +24,26 @@ pipeline::Interface interface_of(const PortConfig& p) {
   return i;
 }
 
-// A fresh packet's metadata, keeping the buffers of the last one's (the
-// address vectors are refilled on every path).
+// A fresh packet's metadata, field by field, keeping the buffers of the
+// last one's (the address vectors are refilled on every path).
+// (A field added to PacketMeta changes its size: reset it here too.)
+static_assert(sizeof(vm::PacketMeta) == 248, "vm::PacketMeta changed: reset its new fields in reset_meta");
 void reset_meta(vm::PacketMeta& m, uint64_t now_ns) {
-  std::vector<uint8_t> keep[5] = {std::move(m.iif_addr4), std::move(m.iif_addr6), std::move(m.oif_addr4),
-                                  std::move(m.oif_addr6), std::move(m.iif_mac)};
-  std::string names[2] = {std::move(m.iifname), std::move(m.oifname)};
-  m = vm::PacketMeta{};
-  m.now_ns = now_ns;
-  m.iif_addr4 = std::move(keep[0]);
-  m.iif_addr6 = std::move(keep[1]);
-  m.oif_addr4 = std::move(keep[2]);
-  m.oif_addr6 = std::move(keep[3]);
-  m.iif_mac = std::move(keep[4]);
-  m.iifname = std::move(names[0]);
-  m.oifname = std::move(names[1]);
-  for (auto* v : {&m.iif_addr4, &m.iif_addr6, &m.oif_addr4, &m.oif_addr6, &m.iif_mac}) v->clear();
+  static const vm::PacketMeta kFresh;
+  m.iif = m.oif = 0;
   m.iifname.clear();
   m.oifname.clear();
-
+  m.iiftype = kFresh.iiftype;
+  m.oiftype = kFresh.oiftype;
+  m.iifgroup = m.oifgroup = 0;
+  m.mark = m.priority = 0;
+  m.pkttype = kFresh.pkttype;
+  m.nftrace = false;
+  m.cpu = 0;
+  m.now_ns = now_ns;
+  m.tz_minuteswest = 0;
+  for (auto* v : {&m.iif_addr4, &m.iif_addr6, &m.oif_addr4, &m.oif_addr6, &m.iif_mac}) v->clear();
+  m.local = false;
 }
 
 std::string mac_text(const Mac& m) {
