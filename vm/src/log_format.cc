@@ -30,6 +30,11 @@ std::string mac(const uint8_t* p) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", p[0], p[1], p[2], p[3], p[4], p[5]);
 }
 
+// What is left of the packet from `off`, when a header there is cut short.
+std::string incomplete(Span pkt, uint32_t off) {
+  return fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > off ? pkt.size() - off : 0);
+}
+
 std::string hex_upper(Span bytes) {
   std::string out;
   for (uint8_t b : bytes) out += fmt::format("{:02X}", b);
@@ -41,7 +46,7 @@ bool tcp(std::string& m, Span pkt, uint32_t off, bool fragment, uint32_t flags) 
   m += "PROTO=TCP ";
   if (fragment) return false;
   if (off + 20 > pkt.size()) {
-    m += fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > off ? pkt.size() - off : 0);
+    m += incomplete(pkt, off);
     return true;
   }
   const uint8_t* th = pkt.data() + off;
@@ -68,7 +73,7 @@ bool udp(std::string& m, Span pkt, uint32_t off, uint8_t proto, bool fragment) {
   m += proto == 17 ? "PROTO=UDP " : "PROTO=UDPLITE ";
   if (fragment) return false;
   if (off + 8 > pkt.size()) {
-    m += fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > off ? pkt.size() - off : 0);
+    m += incomplete(pkt, off);
     return true;
   }
   const uint8_t* uh = pkt.data() + off;
@@ -124,7 +129,7 @@ void ipv4(std::string& m, Span pkt, uint32_t off, uint32_t flags, uint32_t mark,
       m += "PROTO=ICMP ";
       if (fragment) break;
       if (th + 4 > pkt.size()) {
-        m += fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > th ? pkt.size() - th : 0);
+        m += incomplete(pkt, th);
         break;
       }
       const uint8_t* ic = pkt.data() + th;
@@ -157,7 +162,7 @@ void ipv4(std::string& m, Span pkt, uint32_t off, uint32_t flags, uint32_t mark,
       m += "PROTO=AH ";
       if (fragment) break;
       if (th + 8 > pkt.size()) {
-        m += fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > th ? pkt.size() - th : 0);
+        m += incomplete(pkt, th);
         break;
       }
       m += fmt::format("SPI=0x{:x} ", be32(pkt.data() + th + 4));
@@ -166,7 +171,7 @@ void ipv4(std::string& m, Span pkt, uint32_t off, uint32_t flags, uint32_t mark,
       m += "PROTO=ESP ";
       if (fragment) break;
       if (th + 4 > pkt.size()) {
-        m += fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > th ? pkt.size() - th : 0);
+        m += incomplete(pkt, th);
         break;
       }
       m += fmt::format("SPI=0x{:x} ", be32(pkt.data() + th));
@@ -258,7 +263,7 @@ void ipv6(std::string& m, Span pkt, uint32_t off, uint32_t flags, uint32_t mark,
       m += "PROTO=ICMPv6 ";
       if (fragment) break;
       if (ptr + 8 > pkt.size()) {
-        m += fmt::format("INCOMPLETE [{} bytes] ", pkt.size() > ptr ? pkt.size() - ptr : 0);
+        m += incomplete(pkt, ptr);
         return;
       }
       const uint8_t* ic = pkt.data() + ptr;
