@@ -16,11 +16,12 @@ sock=/tmp/nfx-$id.sock log=/tmp/nfx-$id.log www=$(mktemp -d /tmp/nfx-www.XXXXXX)
 status=0 nfx_pid=
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '\033[2m$ %s\033[0m\n' "$*"; }
+show() { printf '\033[2m$ %s\033[0m\n' "$*" >&2; }  # stderr: not part of a captured output
 lan() { show "[lan] $*"; ip netns exec "$ns_lan" "$@"; }
 wan() { show "[wan] $*"; ip netns exec "$ns_wan" "$@"; }
 ctl() { show "nfx ctl $*"; "$nfx" ctl --control "$sock" "$@"; }
-check() { if [ "$1" = ok ]; then printf '\033[32mok\033[0m: %s\n' "$2"; else printf '\033[31mFAILED\033[0m: %s\n' "$2"; status=1; fi; }
+# verdict TEXT: ok if the command before it succeeded, FAILED (and exit 1 at the end) if not
+verdict() { if [ $? -eq 0 ]; then printf '\033[32mok\033[0m: %s\n' "$1"; else printf '\033[31mFAILED\033[0m: %s\n' "$1"; status=1; fi; }
 
 teardown() {
   [ -n "$nfx_pid" ] && kill -TERM "$nfx_pid" 2>/dev/null && wait "$nfx_pid" 2>/dev/null
@@ -40,8 +41,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 section "nfx check: rulesets are checked as nft -c -f checks them"
-"$nfx" check "$here/gateway.nft" && check ok "gateway.nft is a valid ruleset"
-"$nfx" check "$here/broken.nft"; [ $? -eq 1 ] && check ok "broken.nft is refused with nft's errors (exit 1)"
+"$nfx" check "$here/gateway.nft"; verdict "gateway.nft is a valid ruleset"
+"$nfx" check "$here/broken.nft"; [ $? -eq 1 ]; verdict "broken.nft is refused with nft's errors (exit 1)"
 
 section "the network: [lan 192.168.1.10] --lan0-- [nfx run] --wan0-- [wan 203.0.113.1]"
 ip netns add "$ns_nfx"; ip netns add "$ns_lan"; ip netns add "$ns_wan"
@@ -79,21 +80,21 @@ done
 
 section "ping: nfx answers for itself, and forwards"
 out=$(lan ping -c 2 -W 2 192.168.1.1); echo "$out" | tail -2
-echo "$out" | grep -q " 2 received" && check ok "nfx answers ping on its LAN address"
+echo "$out" | grep -q " 2 received"; verdict "nfx answers ping on its LAN address"
 out=$(lan ping -c 2 -W 2 203.0.113.1); echo "$out" | tail -2
-echo "$out" | grep -q " 2 received" && check ok "ping through nfx to the WAN host"
+echo "$out" | grep -q " 2 received"; verdict "ping through nfx to the WAN host"
 out=$(lan ping -c 1 -W 2 -t 1 203.0.113.1); echo "$out" | grep "From"
-echo "$out" | grep -q "Time to live exceeded" && check ok "TTL 1: nfx answers time exceeded"
+echo "$out" | grep -q "Time to live exceeded"; verdict "TTL 1: nfx answers time exceeded"
 
 section "HTTP through masquerade, and the port forward the other way"
 out=$(lan curl -sS -m 10 http://203.0.113.1:8000/index.html); echo "$out"
-[ "$out" = "hello from the WAN web server" ] && check ok "the LAN client fetched a page from the WAN"
+[ "$out" = "hello from the WAN web server" ]; verdict "the LAN client fetched a page from the WAN"
 out=$(wan curl -sS -m 10 http://203.0.113.2:8080/); echo "$out"
-[ "$out" = "hello from the LAN web server (port-forwarded)" ] && check ok "203.0.113.2:8080 reached the LAN server"
+[ "$out" = "hello from the LAN web server (port-forwarded)" ]; verdict "203.0.113.2:8080 reached the LAN server"
 echo "the WAN host is now told the LAN lies behind nfx, and tries to connect to the LAN directly:"
 ip -n "$ns_wan" route add 192.168.1.0/24 via 203.0.113.2
 wan curl -sS -m 5 http://192.168.1.10/
-[ $? -eq 7 ] && check ok "a new connection from the WAN is refused (reject with icmpx admin-prohibited)"
+[ $? -eq 7 ]; verdict "a new connection from the WAN is refused (reject with icmpx admin-prohibited)"
 
 section "FTP download through NAT with the ftp helper"
 for mode in "passive:" "active:-P -"; do
@@ -101,7 +102,7 @@ for mode in "passive:" "active:-P -"; do
   rm -f "$www/got.bin"
   # shellcheck disable=SC2086
   lan curl -sS -m 15 $opts -o "$www/got.bin" ftp://203.0.113.1/blob.bin
-  cmp -s "$www/got.bin" "$www/blob.bin" && check ok "$name FTP: 200000 bytes, identical"
+  cmp -s "$www/got.bin" "$www/blob.bin"; verdict "$name FTP: 200000 bytes, identical"
 done
 
 section "the counters, as nft list ruleset shows them"
@@ -114,14 +115,14 @@ section "statistics"
 ctl stats
 
 section "a broken ruleset is refused; the running one keeps going"
-ctl reload "$here/broken.nft"; [ $? -ne 0 ] && check ok "reload refused"
-lan curl -sS -m 5 http://203.0.113.1:8000/index.html >/dev/null && check ok "traffic still flows"
-ctl reload "$here/gateway.nft" && check ok "a good reload keeps the connection table"
+ctl reload "$here/broken.nft"; [ $? -ne 0 ]; verdict "reload refused"
+lan curl -sS -m 5 http://203.0.113.1:8000/index.html >/dev/null; verdict "traffic still flows"
+ctl reload "$here/gateway.nft"; verdict "a good reload keeps the connection table"
 
 section "teardown"
 show "kill -TERM nfx"
 kill -TERM "$nfx_pid"; wait "$nfx_pid"; rc=$?; nfx_pid=
 tail -1 "$log"
-[ "$rc" -eq 0 ] && check ok "nfx run stopped cleanly (exit 0)"
-[ -e "$sock" ] || check ok "its control socket is gone"
+[ "$rc" -eq 0 ]; verdict "nfx run stopped cleanly (exit 0)"
+! [ -e "$sock" ]; verdict "its control socket is gone"
 exit $status
