@@ -185,22 +185,17 @@ bool ip_family(vm::Packet& pkt, ir::Family& fam, PathResult& out) {
 // always), answered with fragmentation needed / packet too big carrying the
 // MTU in `mtu_error`; the others go on with the TTL decremented, the IPv4
 // header checksum adjusted as ip_decrease_ttl does.
-bool forward_hop(vm::Packet& pkt, ir::Family fam, uint32_t mtu, PathResult& out, uint32_t& mtu_error) {
+bool forward_hop(Walk& w, ir::Family fam, uint32_t mtu, uint32_t& mtu_error) {
+  vm::Packet& pkt = w.pkt;
   uint8_t* nh = pkt.frame.data() + pkt.layout.nh_off;
   uint8_t& ttl = nh[fam == ir::Family::Ip ? 8 : 7];
-  auto drop = [&](const char* why) {
-    out.dropped_before = why;
-    out.decision = vm::Decision{};
-    out.decision.verdict = ir::VerdictCode::Drop;
-    return false;
-  };
-  if (ttl <= 1) return drop(fam == ir::Family::Ip ? "ip_forward (ttl)" : "ip6_forward (hop limit)");
+  if (ttl <= 1) return drop_before(w, fam == ir::Family::Ip ? "ip_forward (ttl)" : "ip6_forward (hop limit)");
   uint32_t len = pkt.layout.end - static_cast<uint32_t>(pkt.layout.nh_off);
   if (mtu != 0 && len > mtu) {
     bool df = fam == ir::Family::Ip && (nh[6] & 0x40);
     if (fam == ir::Family::Ip6 || df || pkt.fragment_max_size > mtu) {
       mtu_error = mtu;
-      return drop(fam == ir::Family::Ip ? "ip_forward (fragmentation needed)" : "ip6_forward (packet too big)");
+      return drop_before(w, fam == ir::Family::Ip ? "ip_forward (fragmentation needed)" : "ip6_forward (packet too big)");
     }
   }
   --ttl;
@@ -222,8 +217,9 @@ std::vector<uint32_t> mtu_cut(const vm::Packet& pkt, uint32_t mtu) {
   const uint8_t* nh = pkt.frame.data() + pkt.layout.nh_off;
   uint32_t ihl = (nh[0] & 0x0f) * 4u;
   uint32_t payload = pkt.layout.end - static_cast<uint32_t>(pkt.layout.nh_off) - ihl;
-  uint32_t step = ((mtu - ihl) / 8) * 8;
   std::vector<uint32_t> sizes;
+  if (mtu <= ihl) return sizes;  // no room for a piece: it leaves whole
+  uint32_t step = ((mtu - ihl) / 8) * 8;
   if (step == 0) return sizes;
   for (uint32_t off = 0; off < payload; off += step) sizes.push_back(std::min(step, payload - off));
   return sizes;
@@ -475,9 +471,7 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
           if (out_if == &unreachable()) {
             // ip_route_input fails: ip_error / ip6_pkt_drop answer network
             // unreachable (no route)
-            out.dropped_before = fam == ir::Family::Ip ? "ip_route_input (no route)" : "ip6_route_input (no route)";
-            out.decision = vm::Decision{};
-            out.decision.verdict = ir::VerdictCode::Drop;
+            drop_before(w, fam == ir::Family::Ip ? "ip_route_input (no route)" : "ip6_route_input (no route)");
             send_icmp_error(w, iif, fam, fam == ir::Family::Ip ? 3 : 1, 0, 0, false);
             return;
           }
@@ -497,7 +491,7 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
           return;
         }
         uint32_t mtu_error = 0;
-        if (!forward_hop(pkt, fam, out_if->mtu, out, mtu_error)) {
+        if (!forward_hop(w, fam, out_if->mtu, mtu_error)) {
           if (mtu_error == 0) time_exceeded(w, iif, fam);
           else if (fam == ir::Family::Ip) send_icmp_error(w, iif, fam, 3, 4, mtu_error, false);
           else send_icmp_error(w, iif, fam, 2, 0, mtu_error, false);
