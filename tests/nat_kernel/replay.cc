@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
     pipeline::PathResult r = pipeline::run_path(*vm, pipeline::Path::Forward, pkt, iif, wan, {}, route);
     for (const auto& reply : r.replies) fmt::print("{} {}\n", iif.name, to_hex(reply.bytes()));
     if (r.accepted && r.local) fmt::print("local\n");
-    else if (r.accepted) fmt::print("{} {}\n", pkt.meta.oifname, to_hex(pkt.frame.bytes()));
-    for (const auto& piece : r.more_fragments) fmt::print("{} {}\n", pkt.meta.oifname, to_hex(piece.bytes()));
+    else if (r.accepted) fmt::print("{} {}\n", r.out_interface->name, to_hex(pkt.frame.bytes()));
+    for (const auto& piece : r.more_fragments) fmt::print("{} {}\n", r.out_interface->name, to_hex(piece.bytes()));
   }
   fmt::print("conntrack\n");
   for (const auto& line : vm->conntrack().list(now)) fmt::print("{}\n", line);

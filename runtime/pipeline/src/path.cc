@@ -22,6 +22,7 @@ using Trace = std::function<void(const vm::TraceEvent&)>;
 
 bool send_reply(vm::Interpreter& vm, vm::Reply& r, const vm::Packet& cause, const Interface& dev, const Trace& trace,
                 std::vector<std::string>& log);
+void set_devices(vm::Packet& pkt, const Interface* in, const Interface* out);
 
 struct Walk {
   vm::Interpreter& vm;
@@ -30,12 +31,59 @@ struct Walk {
   const Trace& trace;
   const Interface* reply_dev = nullptr;  // where replies leave; nullptr: they are for this host
 
+  // The devices the next hook passes (nf_hook_state's in and out) and the
+  // interface addresses its chains' NAT and reject use. They reach the
+  // packet's metadata only when a hook has chains to run: most hooks a
+  // forwarded packet meets have none.
+  const Interface* dev_in = nullptr;
+  const Interface* dev_out = nullptr;
+  const Interface* addrs_in = nullptr;   // the receiving interface (none on the output path)
+  const Interface* addrs_out = nullptr;  // the interface the packet leaves by, once known
+  bool devices_stale = false, addrs_in_stale = false, addrs_out_stale = false;
+
+  void devices(const Interface* in, const Interface* out_dev) {
+    dev_in = in;
+    dev_out = out_dev;
+    devices_stale = true;
+  }
+  void in_addresses(const Interface* i) {
+    addrs_in = i;
+    addrs_in_stale = true;
+  }
+  void out_addresses(const Interface& i) {
+    addrs_out = &i;
+    addrs_out_stale = true;
+  }
+  // Writes what changed into the packet's metadata.
+  void sync() {
+    vm::PacketMeta& m = pkt.meta;
+    if (devices_stale) set_devices(pkt, dev_in, dev_out);
+    if (addrs_in_stale) {
+      // assigned, not built anew: the packet's buffers are reused
+      auto copy_or_clear = [this](std::vector<uint8_t>& to, const std::vector<uint8_t>& from) {
+        if (addrs_in) to.assign(from.begin(), from.end());
+        else to.clear();
+      };
+      static const Interface none;
+      const Interface& i = addrs_in ? *addrs_in : none;
+      copy_or_clear(m.iif_addr4, i.addr4);
+      copy_or_clear(m.iif_addr6, i.addr6);
+      copy_or_clear(m.iif_mac, i.mac);
+    }
+    if (addrs_out_stale) {
+      m.oif_addr4.assign(addrs_out->addr4.begin(), addrs_out->addr4.end());
+      m.oif_addr6.assign(addrs_out->addr6.begin(), addrs_out->addr6.end());
+    }
+    devices_stale = addrs_in_stale = addrs_out_stale = false;
+  }
+
   // Runs one hook; false if the packet does not go on.
   bool hook(ir::Family family, Hook h, vm::PriorityRange priorities = {}) {
     if (!out.record_hooks && !vm.has_chains(family, h)) {
       out.ran.push_back({family, h});  // nothing to run: accept, without building a decision
       return true;
     }
+    sync();
     vm::Decision d = vm.run_hook(family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
@@ -165,7 +213,7 @@ void set_context(vm::Packet& pkt, packet::Context c) {
 
 // Which IP family the frame carries, and whether the stack accepts it.
 bool ip_family(vm::Packet& pkt, ir::Family& fam, PathResult& out) {
-  set_context(pkt, packet::Context::IpStack);
+  if (pkt.layout.context != packet::Context::IpStack) set_context(pkt, packet::Context::IpStack);
   const packet::PacketLayout& l = pkt.layout;
   if (l.protocol == packet::kEthPIp) fam = ir::Family::Ip;
   else if (l.protocol == packet::kEthPIpv6) fam = ir::Family::Ip6;
@@ -246,9 +294,12 @@ void set_pkttype(vm::Packet& pkt, bool bridged) {
 // the kernel passes its own, e.g. bridge postrouting and netdev egress have
 // no input device, prerouting and ingress no output device.
 void set_devices(vm::Packet& pkt, const Interface* in, const Interface* out) {
-  pkt.meta.iifname = in ? in->name : "";
+  // assigned or cleared, never built anew: the packet's strings are reused
+  if (in) pkt.meta.iifname = in->name;
+  else pkt.meta.iifname.clear();
   pkt.meta.iif = in ? in->index : 0;
-  pkt.meta.oifname = out ? out->name : "";
+  if (out) pkt.meta.oifname = out->name;
+  else pkt.meta.oifname.clear();
   pkt.meta.oif = out ? out->index : 0;
 }
 
@@ -281,7 +332,7 @@ bool send_reply(vm::Interpreter& vm, vm::Reply& r, const vm::Packet& cause, cons
   PathResult rr;
   Walk w{vm, rp, rr, trace};
   set_context(rp, packet::Context::Validate);
-  set_devices(rp, nullptr, &dev);
+  w.devices(nullptr, &dev);
   bool sent = true;
   // br_forward from the host (local_orig): bridge output and postrouting.
   if (r.via == vm::Reply::Via::BridgeOutput)
@@ -377,24 +428,22 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
   const Interface* out_if = &oif;
   bool receives = path != Path::Output;
   Walk w{vm, pkt, out, trace, receives ? &iif : nullptr};
-  // assigned, not built from a conditional: the packet's buffers are reused
-  auto copy_or_clear = [receives](std::vector<uint8_t>& to, const std::vector<uint8_t>& from) {
-    if (receives) to.assign(from.begin(), from.end());
-    else to.clear();
-  };
-  copy_or_clear(pkt.meta.iif_addr4, iif.addr4);
-  copy_or_clear(pkt.meta.iif_addr6, iif.addr6);
+  w.in_addresses(receives ? &iif : nullptr);
   pkt.meta.local = path == Path::Input;
-  copy_or_clear(pkt.meta.iif_mac, iif.mac);
   bool sends = path != Path::Input;
-  set_context(pkt, packet::Context::Validate);
+  // Netdev and bridge chains see the frame as received (Validate); the IP
+  // stack's view (IpStack) differs from it only by the trimmed padding.
+  // Without such chains to see it first, the frame is parsed once, as the
+  // IP stack sees it.
+  const bool raw_view_first = path == Path::Bridge || (receives && vm.has_chains(ir::Family::Netdev, Hook::Ingress));
+  set_context(pkt, raw_view_first ? packet::Context::Validate : packet::Context::IpStack);
   if (!pkt.layout.link_ok) {
     out.dropped_before = "link layer";
     out.decision.verdict = ir::VerdictCode::Drop;
     return;
   }
   if (receives) set_pkttype(pkt, path == Path::Bridge);
-  set_devices(pkt, receives ? &iif : nullptr, nullptr);
+  w.devices(receives ? &iif : nullptr, nullptr);
   if (receives && !w.hook(ir::Family::Netdev, Hook::Ingress)) return;
 
   if (path == Path::Bridge) {
@@ -413,13 +462,13 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
       return;
     }
     if (!w.hook(ir::Family::Bridge, Hook::Prerouting, {1, INT32_MAX})) return;
-    set_devices(pkt, &iif, &oif);
+    w.devices(&iif, &oif);
     if (!w.hook(ir::Family::Bridge, Hook::Forward)) return;
-    set_devices(pkt, nullptr, &oif);
+    w.devices(nullptr, &oif);
     if (!w.hook(ir::Family::Bridge, Hook::Postrouting)) return;
   } else if (pkt.layout.protocol == packet::kEthPArp) {
     if (path == Path::Input && !w.hook(ir::Family::Arp, Hook::Input)) return;
-    set_devices(pkt, nullptr, &oif);
+    w.devices(nullptr, &oif);
     if (path == Path::Output && !w.hook(ir::Family::Arp, Hook::Output)) return;
     if (path == Path::Forward) {
       out.dropped_before = "arp is not forwarded";
@@ -481,9 +530,8 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
             return;
           }
         }
-        pkt.meta.oif_addr4 = out_if->addr4;
-        pkt.meta.oif_addr6 = out_if->addr6;
-        set_devices(pkt, &iif, out_if);
+        w.out_addresses(*out_if);
+        w.devices(&iif, out_if);
         if (pkt.meta.pkttype != 0) {  // ip_forward: only frames sent to this host's MAC
           out.dropped_before = "ip_forward (not addressed to this host's MAC)";
           out.decision = vm::Decision{};
@@ -499,9 +547,8 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
         }
         if (!w.hook(fam, Hook::Forward)) return;
       } else {
-        set_devices(pkt, nullptr, &oif);
-        pkt.meta.oif_addr4 = oif.addr4;
-        pkt.meta.oif_addr6 = oif.addr6;
+        w.devices(nullptr, &oif);
+        w.out_addresses(oif);
         if (!tracked_hook(w, fam, Hook::Output)) return;
       }
       // ip_output / ip6_output pass the packet's current device as `in`:
@@ -533,8 +580,11 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
     }
   }
   if (sends) {
-    set_context(pkt, packet::Context::Validate);
-    set_devices(pkt, nullptr, out_if);
+    // the egress chains see the frame as the device sends it (Validate)
+    if (!pieces.empty() || out.record_hooks || vm.has_chains(ir::Family::Netdev, Hook::Egress))
+      set_context(pkt, packet::Context::Validate);
+    w.devices(nullptr, out_if);
+    if (!pieces.empty()) w.sync();  // each piece takes the packet's metadata
     for (size_t i = 1; i < pieces.size(); ++i) {
       vm::Packet piece;
       piece.frame = packet::Frame(std::span<const uint8_t>(pieces[i]));
@@ -547,6 +597,7 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
       if (pw.hook(ir::Family::Netdev, Hook::Egress)) out.more_fragments.push_back(std::move(piece.frame));
     }
     if (!w.hook(ir::Family::Netdev, Hook::Egress)) return;
+    out.out_interface = out_if;
   }
   out.accepted = true;
   return;
@@ -562,6 +613,7 @@ PathResult run_path(vm::Interpreter& vm, Path path, vm::Packet& pkt, const Inter
 void PathResult::clear() {
   accepted = false;
   local = false;
+  out_interface = nullptr;
   more_fragments.clear();
   decision.verdict = ir::VerdictCode::Accept;
   decision.by_policy = false;

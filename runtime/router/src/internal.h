@@ -75,6 +75,17 @@ struct NeighbourKey {
   auto operator<=>(const NeighbourKey&) const = default;
 };
 
+// A destination's routing decision after prerouting. Routes and the
+// element's addresses are fixed for its life, so a destination's decision
+// is too: the forward path keeps the recent ones (RouteCache).
+struct RouteDecision {
+  enum class Kind : uint8_t { Empty, Local, Unreachable, Forward } kind = Kind::Empty;
+  Addr dst;
+  uint32_t port = 0;
+  Addr hop;  // the neighbour it is sent to
+};
+using RouteCache = std::array<RouteDecision, 256>;  // direct-mapped by a hash of the destination
+
 struct Element::Impl {
   Mode mode = Mode::Router;
   std::vector<PortConfig> ports;
@@ -92,6 +103,7 @@ struct Element::Impl {
   uint32_t chosen_port = 0;
   Addr chosen_hop;
   pipeline::PathResult result;  // the forward, bridge and ARP paths' result, reused
+  RouteCache route_cache;
   std::array<std::array<uint64_t, 8>, 16> hook_packets{};  // [family][hook]
 
   // element.cc
@@ -113,6 +125,7 @@ struct Element::Impl {
   bool is_local(std::span<const uint8_t> dst) const;
   // The element's address on `port` of the family of `like`, for a source.
   const Bytes* own_address(uint32_t port, bool v6) const;
+  RouteDecision decide_route(std::span<const uint8_t> dst) const;
   const pipeline::Interface* route_for(const vm::Packet& p);
 
   // neighbour.cc

@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -77,17 +78,16 @@ const Bytes* Element::Impl::own_address(uint32_t port, bool v6) const {
 }
 
 // After prerouting: this host's own addresses, broadcasts and multicast are
-// delivered locally (nullptr); others are routed, or unreachable.
-const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
-  chosen = false;
-  const packet::PacketLayout& l = p.layout;
-  const uint8_t* nh = p.frame.data() + l.nh_off;
-  bool v6 = l.protocol == packet::kEthPIpv6;
-  std::span<const uint8_t> dst(nh + (v6 ? 24 : 16), v6 ? 16 : 4);
-  if (is_local(dst)) return nullptr;
+// delivered locally; others are routed, or unreachable.
+RouteDecision Element::Impl::decide_route(std::span<const uint8_t> dst) const {
+  RouteDecision d;
+  d.dst = Addr::of(dst);
+  d.kind = RouteDecision::Kind::Local;
+  if (is_local(dst)) return d;
+  bool v6 = dst.size() == 16;
   if (v6 ? dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80)
          : (dst[0] & 0xf0) == 0xe0 || (dst[0] == 255 && dst[1] == 255 && dst[2] == 255 && dst[3] == 255))
-    return nullptr;  // multicast, link-local, limited broadcast: for this host, never forwarded
+    return d;  // multicast, link-local, limited broadcast: for this host, never forwarded
   if (!v6) {
     // a connected network's broadcast address
     for (const PortConfig& port : ports)
@@ -95,15 +95,54 @@ const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
         if (a.v6() || a.len >= 31 || !in_prefix(a, dst)) continue;
         bool all_ones = true;
         for (unsigned bit = a.len; bit < 32; ++bit) all_ones &= (dst[bit / 8] >> (7 - bit % 8)) & 1;
-        if (all_ones) return nullptr;
+        if (all_ones) return d;
       }
   }
   const Route* r = lookup(dst);
-  if (!r) return &pipeline::unreachable();
-  chosen = true;
-  chosen_port = r->port;
-  chosen_hop = r->gateway.empty() ? Addr::of(dst) : Addr::of(r->gateway);
-  return &ifaces[r->port];
+  if (!r) {
+    d.kind = RouteDecision::Kind::Unreachable;
+    return d;
+  }
+  d.kind = RouteDecision::Kind::Forward;
+  d.port = r->port;
+  d.hop = r->gateway.empty() ? Addr::of(dst) : Addr::of(r->gateway);
+  return d;
+}
+
+namespace {
+
+size_t cache_slot(std::span<const uint8_t> dst) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < dst.size(); i += 4) {
+    uint32_t w;
+    std::memcpy(&w, dst.data() + i, 4);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+  }
+  return static_cast<size_t>(h >> 56);
+}
+
+}  // namespace
+
+// The decision for the packet's destination, from the cache when it holds it.
+const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
+  chosen = false;
+  const packet::PacketLayout& l = p.layout;
+  const uint8_t* nh = p.frame.data() + l.nh_off;
+  bool v6 = l.protocol == packet::kEthPIpv6;
+  std::span<const uint8_t> dst(nh + (v6 ? 24 : 16), v6 ? 16 : 4);
+  RouteDecision& d = route_cache[cache_slot(dst)];
+  if (d.kind == RouteDecision::Kind::Empty || d.dst.len != dst.size() ||
+      std::memcmp(d.dst.bytes.data(), dst.data(), dst.size()) != 0)
+    d = decide_route(dst);
+  switch (d.kind) {
+    case RouteDecision::Kind::Forward:
+      chosen = true;
+      chosen_port = d.port;
+      chosen_hop = d.hop;
+      return &ifaces[d.port];
+    case RouteDecision::Kind::Unreachable: return &pipeline::unreachable();
+    default: return nullptr;
+  }
 }
 
 }  // namespace nfx::router

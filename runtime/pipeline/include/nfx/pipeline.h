@@ -42,6 +42,8 @@ struct Interface {
 struct PathResult {
   bool accepted = false;       // the frame reached the end of the path
   bool local = false;          // ... and that end was local delivery (input)
+  // Where an accepted packet that is not for this host leaves.
+  const Interface* out_interface = nullptr;
   // A reassembled datagram leaves cut again (ip_fragment): the packet's
   // frame is the first piece, these are the others, in order, each past the
   // egress hook.
