@@ -146,6 +146,57 @@ TEST(Jit, StatementsThroughTheVm) {
   EXPECT_GT(s.abi_stmts, 3u);
 }
 
+// ct state is compiled inline from the packet's conntrack info: the same
+// states as the interpreter sees, for new, established (the replies),
+// untracked (notrack in raw prerouting) and invalid (a cut-short header)
+// packets, and the state a rule's statement changes shows to the next rule.
+TEST(Jit, CtStateMatchesTheInterpreter) {
+  const std::string rules = R"(table ip t {
+    chain raw { type filter hook prerouting priority raw; udp dport 1500 notrack }
+    chain f { type filter hook forward priority 0; policy accept;
+      ct state invalid counter
+      ct state new counter
+      ct state established counter
+      ct state related counter
+      ct state untracked counter
+      ct state { established, untracked } counter
+      ct state != new counter
+    } })";
+  auto interp = compile(rules);
+  auto native = compile(rules);
+  ASSERT_TRUE(interp && native);
+  native->install_native(jit::compile(*native));
+  std::vector<Bytes> traffic = frames();
+  for (const char* s : {"10.1.2.3", "172.16.5.5"})
+    for (uint16_t port : {53, 1500, 8080}) traffic.push_back(v4("1.2.3.4", s, udp(port, port), 17));  // replies
+  for (const char* s : {"10.1.2.3", "172.16.5.5"})
+    for (uint16_t port : {22, 443}) traffic.push_back(v4("1.2.3.4", s, tcp(port, 1024 + port), 6));
+  uint64_t now = 1;
+  for (const Bytes& f : traffic) {
+    Outcome a = run(*interp, f, pipeline::Path::Forward, now), b = run(*native, f, pipeline::Path::Forward, now);
+    ++now;
+    EXPECT_EQ(a.result.accepted, b.result.accepted);
+    EXPECT_EQ(a.out, b.out);
+  }
+  const ir::Chain& chain = interp->program().tables[0].chains[1];
+  ASSERT_EQ(chain.name, "f");
+  std::vector<uint64_t> seen;
+  for (size_t r = 0; r < chain.rules.size(); ++r) {
+    auto x = interp->rule_counters(0, 1, r), y = native->rule_counters(0, 1, r);
+    ASSERT_EQ(x.size(), 1u);
+    ASSERT_EQ(y.size(), 1u);
+    EXPECT_EQ(x[0].packets, y[0].packets) << "rule " << r;
+    seen.push_back(x[0].packets);
+  }
+  // each state was there to tell apart, related aside
+  EXPECT_GT(seen[0], 0u);  // invalid
+  EXPECT_GT(seen[1], 0u);  // new
+  EXPECT_GT(seen[2], 0u);  // established
+  EXPECT_EQ(seen[3], 0u);  // related
+  EXPECT_GT(seen[4], 0u);  // untracked
+  EXPECT_EQ(seen[5], seen[2] + seen[4]);
+}
+
 TEST(Jit, RunsOfPureRulesBecomeOneClassifier) {
   std::string rules = "table ip t { chain f { type filter hook forward priority 0; policy drop;\n";
   const char* srcs[] = {"10.1.0.0/16", "192.168.1.0/24", "8.8.8.8", "172.16.0.0/12", "10.0.0.0/8"};

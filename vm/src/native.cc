@@ -36,6 +36,8 @@ void fill_native_ctx(Exec& x, NativeCtx& ctx) {
   ctx.hook = static_cast<uint8_t>(x.hook);
   ctx.iif = x.pkt.meta.iif;
   ctx.oif = x.pkt.meta.oif;
+  static_assert(sizeof(conntrack::Info) == 1);
+  ctx.ct_info = reinterpret_cast<const uint8_t*>(&x.pkt.ct.info);
   ctx.exec = &x;
 }
 

@@ -13,6 +13,8 @@ namespace {
 
 // NFT_META_* keys compiled inline.
 enum : uint32_t { kLen = 0, kProtocol = 1, kIif = 4, kOif = 5, kNfproto = 15, kL4proto = 16, kRandom = 24 };
+// NFT_CT_STATE, the one ct key compiled inline.
+constexpr uint32_t kCtState = 0;
 
 }  // namespace
 
@@ -122,6 +124,18 @@ llvm::Value* Codegen::value(const ir::Value& v, BasicBlock* fail) {
         }
         default: return value_by_abi(v, fail);
       }
+    case ir::ValueKind::Ct: {
+      if (v.key != kCtState || v.len > 8) return value_by_abi(v, fail);
+      // nft_ct_get_eval: NF_CT_STATE_BIT(ctinfo) = 1 << (ctinfo % IP_CT_IS_REPLY
+      // + 1) for the five tracked kinds (0..4), the untracked bit for
+      // IP_CT_UNTRACKED (7), the invalid bit without a connection
+      llvm::Value* at = ctx_field(offsetof(vm::NativeCtx, ct_info), b_.getInt8PtrTy());
+      llvm::Value* info = b_.CreateZExt(b_.CreateLoad(b_.getInt8Ty(), at), b_.getInt32Ty());
+      llvm::Value* tracked = b_.CreateShl(b_.getInt32(1), b_.CreateAdd(b_.CreateURem(info, b_.getInt32(3)), b_.getInt32(1)));
+      llvm::Value* other = b_.CreateSelect(b_.CreateICmpEQ(info, b_.getInt32(7)), b_.getInt32(conntrack::kStateUntracked),
+                                           b_.getInt32(conntrack::kStateInvalid));
+      return resize(b_.CreateSelect(b_.CreateICmpULT(info, b_.getInt32(5)), tracked, other));
+    }
     case ir::ValueKind::Bitwise: {
       llvm::Value* a = value(*v.args.at(0), fail);
       if (!a) return value_by_abi(v, fail);

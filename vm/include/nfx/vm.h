@@ -161,6 +161,9 @@ struct NativeCtx {
   uint8_t hook = 0;               // vm::Hook
   uint8_t pad = 0;
   uint32_t iif = 0, oif = 0;
+  // The packet's conntrack::Info byte, read where `ct state` is compiled:
+  // through a pointer, as a statement the chain calls out for may change it.
+  const uint8_t* ct_info = nullptr;
   void* exec = nullptr;           // the interpreter's context, for the C ABI
   uint64_t handle = 0;            // out: the rule that gave the verdict
 };
