@@ -216,6 +216,16 @@ std::unique_ptr<Interpreter> Interpreter::load(ir::Program program, std::vector<
   }
   if (st.ct_accounting) st.conntrack->set_accounting(true);
   index_hooks(st);
+  for (ir::Family f : kHookFamilies)
+    for (int h = 0; h <= static_cast<int>(Hook::Egress); ++h) {
+      if (st.hooks[hook_slot(f, static_cast<Hook>(h))].empty()) continue;
+      const unsigned bit = static_cast<unsigned>(f) * 8 + static_cast<unsigned>(h);
+      vm->chain_hooks_[bit / 64] |= uint64_t{1} << (bit % 64);
+    }
+  vm->track_ipv4_ = st.track_ipv4;
+  vm->track_ipv6_ = st.track_ipv6;
+  vm->nat_ipv4_ = st.nat_ipv4;
+  vm->nat_ipv6_ = st.nat_ipv6;
   return vm;
 }
 
@@ -250,24 +260,40 @@ static std::vector<HookChain> hook_chains(const ir::Program& prog, ir::Family fa
 }
 
 void index_hooks(Interpreter::State& st) {
-  static constexpr ir::Family kFamilies[] = {ir::Family::Ip, ir::Family::Ip6, ir::Family::Inet, ir::Family::Arp,
-                                             ir::Family::Bridge, ir::Family::Netdev};
-  for (ir::Family f : kFamilies)
+  for (ir::Family f : kHookFamilies)
     for (int h = 0; h <= static_cast<int>(Hook::Egress); ++h)
       st.hooks[hook_slot(f, static_cast<Hook>(h))] = hook_chains(st.prog, f, static_cast<Hook>(h));
 }
 
-bool Interpreter::has_chains(ir::Family family, Hook hook) const {
-  return !state_->hooks[hook_slot(family, hook)].empty();
-}
 
 Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
                                const std::function<void(const TraceEvent&)>& trace, PriorityRange priorities) {
+  Decision d;
+  run_hook(d, family, hook, pkt, trace, priorities);
+  return d;
+}
+
+namespace {
+
+void assign_if_changed(std::string& to, std::string_view from) {
+  if (to != from) to.assign(from);
+}
+
+}  // namespace
+
+void Interpreter::run_hook(Decision& d, ir::Family family, Hook hook, Packet& pkt,
+                           const std::function<void(const TraceEvent&)>& trace, PriorityRange priorities) {
   State& st = *state_;
   const NativeTable* native = trace || !st.use_native ? nullptr : st.native.load(std::memory_order_acquire);
-  Decision d;
   d.hook_family = family;
   d.hook = hook;
+  d.verdict = ir::VerdictCode::Accept;
+  d.by_policy = false;
+  d.handle = 0;
+  d.log.clear();
+  d.replies.clear();
+  const ir::Table* decided_table = nullptr;
+  const ir::Chain* decided_chain = nullptr;
   for (const HookChain& e : st.hooks[hook_slot(family, hook)]) {
     if (e.priority < priorities.first || e.priority > priorities.last) continue;
     if ((priorities.types == ChainTypes::Nat && !e.nat) || (priorities.types == ChainTypes::NotNat && e.nat)) continue;
@@ -286,10 +312,9 @@ Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
     ChainRun r = fn ? run_native(x, fn, e.chain) : run_chain(x, e.chain, trace);
     d.verdict = r.verdict;
     d.by_policy = r.by_policy;
-    d.family = ir::family_name(t.family);
-    d.table = t.name;
-    d.chain = c.name;
     d.handle = r.handle;
+    decided_table = &t;
+    decided_chain = &c;
     if (r.verdict != ir::VerdictCode::Accept) break;
     // nf_nat_inet_fn: the first nat chain that binds the connection ends the walk
     if (e.nat && pkt.ct.entry &&
@@ -297,7 +322,15 @@ Decision Interpreter::run_hook(ir::Family family, Hook hook, Packet& pkt,
                                                                                          : nat::Manip::Src))
       break;
   }
-  return d;
+  if (decided_chain) {
+    assign_if_changed(d.family, ir::family_name(decided_table->family));
+    assign_if_changed(d.table, decided_table->name);
+    assign_if_changed(d.chain, decided_chain->name);
+  } else {
+    d.family.clear();
+    d.table.clear();
+    d.chain.clear();
+  }
 }
 
 std::vector<Interpreter::CounterValue> Interpreter::rule_counters(size_t table, size_t chain, size_t rule) const {
@@ -322,15 +355,9 @@ const ir::Program& Interpreter::program() const { return state_->prog; }
 
 conntrack::Table& Interpreter::conntrack() { return *state_->conntrack; }
 
-bool Interpreter::tracks(ir::Family family) const {
-  return family == ir::Family::Ip ? state_->track_ipv4 : family == ir::Family::Ip6 ? state_->track_ipv6 : false;
-}
 
 nat::Nat& Interpreter::nat() { return *state_->nat; }
 
-bool Interpreter::nats(ir::Family family) const {
-  return family == ir::Family::Ip ? state_->nat_ipv4 : family == ir::Family::Ip6 ? state_->nat_ipv6 : false;
-}
 
 void Interpreter::share_conntrack(std::shared_ptr<conntrack::Table> table, std::shared_ptr<nat::Nat> nat) {
   if (!table) throw std::invalid_argument("share_conntrack: no table");

@@ -50,6 +50,8 @@ struct HookChain {
   bool nat;           // a chain of type nat
 };
 constexpr size_t kHookSlots = 8 * 8;
+inline constexpr ir::Family kHookFamilies[] = {ir::Family::Ip, ir::Family::Ip6, ir::Family::Inet, ir::Family::Arp,
+                                               ir::Family::Bridge, ir::Family::Netdev};
 inline size_t hook_slot(ir::Family f, Hook h) {
   size_t family = 0;
   switch (f) {

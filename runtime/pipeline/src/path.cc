@@ -54,25 +54,25 @@ struct Walk {
     addrs_out = &i;
     addrs_out_stale = true;
   }
+  // A packet loop reuses one packet's metadata: the same interface's
+  // addresses, there from the last packet, are left in place.
+  static void copy_if_changed(std::vector<uint8_t>& to, const std::vector<uint8_t>& from) {
+    if (to.size() != from.size() || !std::equal(from.begin(), from.end(), to.begin())) to.assign(from.begin(), from.end());
+  }
   // Writes what changed into the packet's metadata.
   void sync() {
     vm::PacketMeta& m = pkt.meta;
     if (devices_stale) set_devices(pkt, dev_in, dev_out);
     if (addrs_in_stale) {
-      // assigned, not built anew: the packet's buffers are reused
-      auto copy_or_clear = [this](std::vector<uint8_t>& to, const std::vector<uint8_t>& from) {
-        if (addrs_in) to.assign(from.begin(), from.end());
-        else to.clear();
-      };
       static const Interface none;
       const Interface& i = addrs_in ? *addrs_in : none;
-      copy_or_clear(m.iif_addr4, i.addr4);
-      copy_or_clear(m.iif_addr6, i.addr6);
-      copy_or_clear(m.iif_mac, i.mac);
+      copy_if_changed(m.iif_addr4, i.addr4);
+      copy_if_changed(m.iif_addr6, i.addr6);
+      copy_if_changed(m.iif_mac, i.mac);
     }
     if (addrs_out_stale) {
-      m.oif_addr4.assign(addrs_out->addr4.begin(), addrs_out->addr4.end());
-      m.oif_addr6.assign(addrs_out->addr6.begin(), addrs_out->addr6.end());
+      copy_if_changed(m.oif_addr4, addrs_out->addr4);
+      copy_if_changed(m.oif_addr6, addrs_out->addr6);
     }
     devices_stale = addrs_in_stale = addrs_out_stale = false;
   }
@@ -84,7 +84,10 @@ struct Walk {
       return true;
     }
     sync();
-    vm::Decision d = vm.run_hook(family, h, pkt, trace, priorities);
+    // a packet loop reuses one decision's buffers; a recording run keeps each
+    vm::Decision fresh;
+    vm::Decision& d = out.record_hooks ? fresh : out.hook_decision;
+    vm.run_hook(d, family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
       if (reply_dev && send_reply(vm, r, pkt, *reply_dev, trace, out.log))
@@ -93,12 +96,27 @@ struct Walk {
     const bool go_on = d.verdict == ir::VerdictCode::Accept;
     out.ran.push_back({d.hook_family, d.hook});
     if (!out.record_hooks) {
-      if (!d.chain.empty() || !go_on) out.decision = std::move(d);
+      if (!d.chain.empty() || !go_on) adopt(out.decision, d);
       return go_on;
     }
     if (!d.chain.empty() || !go_on) out.decision = d;
     out.hooks.push_back(std::move(d));
     return go_on;
+  }
+
+  // `from` (replies already taken) becomes the path's decision; strings
+  // that hold the same already are left alone.
+  static void adopt(vm::Decision& to, const vm::Decision& from) {
+    to.hook_family = from.hook_family;
+    to.hook = from.hook;
+    to.verdict = from.verdict;
+    to.by_policy = from.by_policy;
+    to.handle = from.handle;
+    if (to.family != from.family) to.family = from.family;
+    if (to.table != from.table) to.table = from.table;
+    if (to.chain != from.chain) to.chain = from.chain;
+    to.log = from.log;
+    to.replies.clear();
   }
 };
 
@@ -429,6 +447,8 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
   bool receives = path != Path::Output;
   Walk w{vm, pkt, out, trace, receives ? &iif : nullptr};
   w.in_addresses(receives ? &iif : nullptr);
+  static const Interface no_interface;
+  w.out_addresses(no_interface);  // until the packet has one to leave by
   pkt.meta.local = path == Path::Input;
   bool sends = path != Path::Input;
   // Netdev and bridge chains see the frame as received (Validate); the IP

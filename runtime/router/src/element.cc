@@ -25,7 +25,8 @@ pipeline::Interface interface_of(const PortConfig& p) {
 }
 
 // A fresh packet's metadata, field by field, keeping the buffers of the
-// last one's (the address vectors are refilled on every path).
+// last one's. The interface addresses stay: the pipeline writes them
+// before any chain runs, and leaves them where they hold the same.
 // (A field added to PacketMeta changes its size: reset it here too.)
 static_assert(sizeof(vm::PacketMeta) == 248, "vm::PacketMeta changed: reset its new fields in reset_meta");
 void reset_meta(vm::PacketMeta& m, uint64_t now_ns) {
@@ -42,7 +43,6 @@ void reset_meta(vm::PacketMeta& m, uint64_t now_ns) {
   m.cpu = 0;
   m.now_ns = now_ns;
   m.tz_minuteswest = 0;
-  for (auto* v : {&m.iif_addr4, &m.iif_addr6, &m.oif_addr4, &m.oif_addr6, &m.iif_mac}) v->clear();
   m.local = false;
 }
 

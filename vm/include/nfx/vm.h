@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <array>
 #include <optional>
 #include <random>
 #include <string>
@@ -216,8 +217,16 @@ class Interpreter {
   // runs a hook in parts around them).
   Decision run_hook(ir::Family family, Hook hook, Packet& pkt,
                     const std::function<void(const TraceEvent&)>& trace = {}, PriorityRange priorities = {});
+  // The same into `d`, whose buffers (and strings, when the same chain
+  // decides again) are reused: a packet loop's form.
+  void run_hook(Decision& d, ir::Family family, Hook hook, Packet& pkt,
+                const std::function<void(const TraceEvent&)>& trace = {}, PriorityRange priorities = {});
   // Whether any base chain sits on `family`'s `hook` (run_hook would run one).
-  bool has_chains(ir::Family family, Hook hook) const;
+  // Inline: the packet path asks for every hook a packet passes.
+  bool has_chains(ir::Family family, Hook hook) const {
+    const unsigned i = static_cast<unsigned>(family) * 8 + static_cast<unsigned>(hook);
+    return i < 128 && (chain_hooks_[i / 64] >> (i % 64) & 1);
+  }
 
   // Counter values of a rule's counter statements, and named counters.
   struct CounterValue {
@@ -240,11 +249,15 @@ class Interpreter {
   void take_conntrack_of(Interpreter& running);
   // Whether packets of `family` (ip or ip6) are tracked: as in the kernel,
   // only once a rule of an ip/inet (ip6/inet) table uses connection tracking.
-  bool tracks(ir::Family family) const;
+  bool tracks(ir::Family family) const {
+    return family == ir::Family::Ip ? track_ipv4_ : family == ir::Family::Ip6 ? track_ipv6_ : false;
+  }
   // Whether NAT runs for `family` (ip or ip6): once an ip/inet (ip6/inet)
   // table has a nat chain, the kernel's NAT hooks bind and translate every
   // tracked packet of the family, whichever hook the chains are on.
-  bool nats(ir::Family family) const;
+  bool nats(ir::Family family) const {
+    return family == ir::Family::Ip ? nat_ipv4_ : family == ir::Family::Ip6 ? nat_ipv6_ : false;
+  }
 
   // The {packets, bytes} cells of a counter statement of table `table` (its
   // own, or its named counter's), which native code increments in place.
@@ -265,6 +278,10 @@ class Interpreter {
  private:
   Interpreter();
   std::unique_ptr<State> state_;
+  // Copies of what load() found, for the inline questions above: bit
+  // family * 8 + hook is set when a base chain sits there.
+  std::array<uint64_t, 2> chain_hooks_{};
+  bool track_ipv4_ = false, track_ipv6_ = false, nat_ipv4_ = false, nat_ipv6_ = false;
 };
 
 // The C ABI native code calls back into, with the NativeCtx's `exec` and IR

@@ -49,6 +49,7 @@ struct PathResult {
   // egress hook.
   std::vector<packet::Frame> more_fragments;
   vm::Decision decision;       // the last hook's decision (or the one that dropped)
+  vm::Decision hook_decision;  // without record_hooks: the buffer each hook's run reuses
   // Every hook run on the way, in order, each with the base chain and rule
   // that decided it (replies moved out): what a differential test of two
   // executors compares hook by hook.
