@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <deque>
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
@@ -33,35 +34,37 @@ namespace {
 struct Key {
   Tuple tuple;
   uint16_t zone;
-  bool operator==(const Key&) const = default;
+  // compared and hashed as the 40 bytes they are (no padding between them)
+  bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
 };
+static_assert(sizeof(Key) == 40 && std::has_unique_object_representations_v<Key>);
 
 // Abseil's hash, seeded per process: a flood of chosen tuples cannot aim at
 // one bucket chain.
 template <typename H>
 H AbslHashValue(H h, const Key& k) {
-  return H::combine(std::move(h), k.tuple.src, k.tuple.dst, k.tuple.sport, k.tuple.dport, k.tuple.l3, k.tuple.l4,
-                    k.zone);
+  return H::combine_contiguous(std::move(h), reinterpret_cast<const unsigned char*>(&k), sizeof(Key));
 }
 
-// One direction of a confirmed entry in the index: the key lives in the
-// entry itself (its tuple of that direction and its zone), so a slot is a
-// pointer and a direction, and lookups by Key compare against the entry.
+// One direction of a confirmed entry in the index: its key (the entry's
+// tuple of that direction and its zone, which do not change once
+// confirmed) kept in the slot, so a lookup compares without following the
+// pointer to the entry.
 struct Slot {
+  Key key;
   std::shared_ptr<Entry> entry;
   Dir dir;
-  Key key() const { return {entry->tuple[static_cast<size_t>(dir)], entry->zone}; }
 };
 struct SlotHash {
   using is_transparent = void;
   size_t operator()(const Key& k) const { return absl::Hash<Key>{}(k); }
-  size_t operator()(const Slot& s) const { return absl::Hash<Key>{}(s.key()); }
+  size_t operator()(const Slot& s) const { return absl::Hash<Key>{}(s.key); }
 };
 struct SlotEq {
   using is_transparent = void;
-  bool operator()(const Slot& a, const Slot& b) const { return a.key() == b.key(); }
-  bool operator()(const Slot& a, const Key& b) const { return a.key() == b; }
-  bool operator()(const Key& a, const Slot& b) const { return a == b.key(); }
+  bool operator()(const Slot& a, const Slot& b) const { return a.key == b.key; }
+  bool operator()(const Slot& a, const Key& b) const { return a.key == b; }
+  bool operator()(const Key& a, const Slot& b) const { return a == b.key; }
 };
 
 // The tuple of the packet an ICMP/ICMPv6 error carries (nf_ct_get_tuplepr on
@@ -335,8 +338,8 @@ bool Table::confirm(const Tracked& t, uint64_t now_ns) {
   if (m.config.max_entries && m.confirmed() >= m.config.max_entries && !m.early_drop(now_ns)) return false;
   e.status |= kConfirmed;
   e.id = m.next_id++;
-  m.index.insert(Slot{t.entry, Dir::Original});
-  m.index.insert(Slot{t.entry, Dir::Reply});
+  m.index.insert(Slot{Key{e.tuple[0], e.zone}, t.entry, Dir::Original});
+  m.index.insert(Slot{Key{e.tuple[1], e.zone}, t.entry, Dir::Reply});
   m.order.push_back(t.entry);
   return true;
 }

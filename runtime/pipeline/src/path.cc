@@ -85,8 +85,8 @@ struct Walk {
     }
     sync();
     // a packet loop reuses one decision's buffers; a recording run keeps each
-    vm::Decision fresh;
-    vm::Decision& d = out.record_hooks ? fresh : out.hook_decision;
+    if (out.record_hooks) out.hooks.emplace_back();
+    vm::Decision& d = out.record_hooks ? out.hooks.back() : out.hook_decision;
     vm.run_hook(d, family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
@@ -100,7 +100,6 @@ struct Walk {
       return go_on;
     }
     if (!d.chain.empty() || !go_on) out.decision = d;
-    out.hooks.push_back(std::move(d));
     return go_on;
   }
 

@@ -125,7 +125,11 @@ void Element::receive(uint32_t port, std::span<const uint8_t> frame, uint64_t no
   m.pkt.layout = packet::PacketLayout{};
   m.pkt.layout.link = packet::LinkType::Ethernet;
   reset_meta(m.pkt.meta, now_ns);
-  m.pkt.ct = conntrack::Tracked{};
+  m.pkt.ct.entry.reset();
+  m.pkt.ct.info = conntrack::Info::None;
+  m.pkt.ct.dir = conntrack::Dir::Original;
+  m.pkt.ct.drop = false;
+  m.pkt.ct.why.clear();
   m.pkt.ct_zone.reset();
   m.pkt.fragment_sizes.clear();
   m.pkt.fragment_max_size = 0;
@@ -159,7 +163,7 @@ void Element::Impl::route_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   Mac sender{};
   if (pkt.frame.size() >= 12) std::memcpy(sender.data(), pkt.frame.data() + 6, 6);
   const pipeline::Route route = [this](const vm::Packet& p) { return route_for(p); };
-  chosen = false;
+  chosen = nullptr;
   pipeline::PathResult& r = result;
   pipeline::run_path(r, *vm, pipeline::Path::Forward, pkt, ifaces[port], ifaces[port], {}, route);
   count(r);
@@ -172,10 +176,9 @@ void Element::Impl::route_in(uint32_t port, uint64_t now_ns, const Sink& send) {
   }
   if (!chosen) return;
   ++stats.forwarded;
-  const uint32_t out = chosen_port;
-  const Addr next_hop = chosen_hop;
-  transmit(out, next_hop, pkt.frame, port, sender, now_ns, send);
-  for (packet::Frame& f : r.more_fragments) transmit(out, next_hop, f, port, sender, now_ns, send);
+  RouteDecision& decision = *chosen;
+  transmit(decision, pkt.frame, port, sender, now_ns, send);
+  for (packet::Frame& f : r.more_fragments) transmit(decision, f, port, sender, now_ns, send);
 }
 
 pipeline::PathResult Element::Impl::output_path(uint32_t port, std::span<const uint8_t> frame, uint64_t now_ns,

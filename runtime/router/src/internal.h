@@ -83,6 +83,10 @@ struct RouteDecision {
   Addr dst;
   uint32_t port = 0;
   Addr hop;  // the neighbour it is sent to
+  // That neighbour's cache entry, while no entry has been forgotten since
+  // (Impl::neighbours_forgotten): std::map entries stay put until erased.
+  Neighbour* neighbour = nullptr;
+  uint64_t neighbour_epoch = 0;
 };
 using RouteCache = std::array<RouteDecision, 256>;  // direct-mapped by a hash of the destination
 
@@ -97,11 +101,10 @@ struct Element::Impl {
   Stats stats;  // all but the hook counts, which live in hook_packets
   vm::Packet pkt;  // the frame in flight, reused
   uint16_t ip_id = 1;
-  // The choice of the last route lookup of the forward path: the port and
-  // the neighbour the packet goes to.
-  bool chosen = false;
-  uint32_t chosen_port = 0;
-  Addr chosen_hop;
+  // The choice of the last route lookup of the forward path (an entry of
+  // route_cache), or nullptr: the packet is not forwarded.
+  RouteDecision* chosen = nullptr;
+  uint64_t neighbours_forgotten = 0;  // entries erased from `neighbours` so far
   pipeline::PathResult result;  // the forward, bridge and ARP paths' result, reused
   RouteCache route_cache;
   std::array<std::array<uint64_t, 8>, 16> hook_packets{};  // [family][hook]
@@ -130,6 +133,11 @@ struct Element::Impl {
 
   // neighbour.cc
   void transmit(uint32_t port, const Addr& next_hop, packet::Frame& frame, uint32_t from_port, const Mac& from_mac,
+                uint64_t now_ns, const Sink& send);
+  // The same to the neighbour of a route decision, found through its cache.
+  void transmit(RouteDecision& route, packet::Frame& frame, uint32_t from_port, const Mac& from_mac, uint64_t now_ns,
+                const Sink& send);
+  void transmit(uint32_t port, Neighbour& n, packet::Frame& frame, uint32_t from_port, const Mac& from_mac,
                 uint64_t now_ns, const Sink& send);
   void learn(uint32_t port, const Addr& addr, const Mac& mac, bool create, uint64_t now_ns, const Sink& send);
   void solicit(uint32_t port, const Addr& addr, uint64_t now_ns, const Sink& send);

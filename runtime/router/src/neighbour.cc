@@ -22,7 +22,20 @@ Mac mac_at(const uint8_t* p) {
 
 void Element::Impl::transmit(uint32_t port, const Addr& next_hop, packet::Frame& frame, uint32_t from_port,
                              const Mac& from_mac, uint64_t now_ns, const Sink& send) {
-  Neighbour& n = neighbours[NeighbourKey{port, next_hop}];
+  transmit(port, neighbours[NeighbourKey{port, next_hop}], frame, from_port, from_mac, now_ns, send);
+}
+
+void Element::Impl::transmit(RouteDecision& route, packet::Frame& frame, uint32_t from_port, const Mac& from_mac,
+                             uint64_t now_ns, const Sink& send) {
+  if (!route.neighbour || route.neighbour_epoch != neighbours_forgotten) {
+    route.neighbour = &neighbours[NeighbourKey{route.port, route.hop}];
+    route.neighbour_epoch = neighbours_forgotten;
+  }
+  transmit(route.port, *route.neighbour, frame, from_port, from_mac, now_ns, send);
+}
+
+void Element::Impl::transmit(uint32_t port, Neighbour& n, packet::Frame& frame, uint32_t from_port,
+                             const Mac& from_mac, uint64_t now_ns, const Sink& send) {
   if (n.state == Neighbour::State::Reachable || n.state == Neighbour::State::Stale) {
     if (frame.size() >= 12) {
       std::memcpy(frame.data(), n.mac.data(), 6);
@@ -125,6 +138,7 @@ void Element::Impl::neighbour_timers(uint64_t now_ns, const Sink& send) {
     }
     bool forget = (n.state == Neighbour::State::Failed && now_ns - n.confirmed_ns > 3 * kRetransNs) ||
                   (n.state == Neighbour::State::Stale && n.queue.empty() && now_ns - n.confirmed_ns > kStaleGcNs);
+    if (forget) ++neighbours_forgotten;
     it = forget ? neighbours.erase(it) : std::next(it);
   }
 }

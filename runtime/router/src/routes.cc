@@ -125,7 +125,7 @@ size_t cache_slot(std::span<const uint8_t> dst) {
 
 // The decision for the packet's destination, from the cache when it holds it.
 const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
-  chosen = false;
+  chosen = nullptr;
   const packet::PacketLayout& l = p.layout;
   const uint8_t* nh = p.frame.data() + l.nh_off;
   bool v6 = l.protocol == packet::kEthPIpv6;
@@ -136,9 +136,7 @@ const pipeline::Interface* Element::Impl::route_for(const vm::Packet& p) {
     d = decide_route(dst);
   switch (d.kind) {
     case RouteDecision::Kind::Forward:
-      chosen = true;
-      chosen_port = d.port;
-      chosen_hop = d.hop;
+      chosen = &d;
       return &ifaces[d.port];
     case RouteDecision::Kind::Unreachable: return &pipeline::unreachable();
     default: return nullptr;
