@@ -37,13 +37,16 @@ struct Key {
   // compared and hashed as the 40 bytes they are (no padding between them)
   bool operator==(const Key& o) const { return std::memcmp(this, &o, sizeof(Key)) == 0; }
 };
-static_assert(sizeof(Key) == 40 && std::has_unique_object_representations_v<Key>);
+static_assert(sizeof(Key) == 5 * sizeof(uint64_t) && std::has_unique_object_representations_v<Key>);
 
 // Abseil's hash, seeded per process: a flood of chosen tuples cannot aim at
 // one bucket chain.
+// Mixed as five words: inline, where a byte range goes to a library call.
 template <typename H>
 H AbslHashValue(H h, const Key& k) {
-  return H::combine_contiguous(std::move(h), reinterpret_cast<const unsigned char*>(&k), sizeof(Key));
+  uint64_t w[5];
+  std::memcpy(w, &k, sizeof w);
+  return H::combine(std::move(h), w[0], w[1], w[2], w[3], w[4]);
 }
 
 // One direction of a confirmed entry in the index: its key (the entry's

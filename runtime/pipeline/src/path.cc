@@ -80,7 +80,7 @@ struct Walk {
   // Runs one hook; false if the packet does not go on.
   bool hook(ir::Family family, Hook h, vm::PriorityRange priorities = {}) {
     if (!out.record_hooks && !vm.has_chains(family, h)) {
-      out.ran.push_back({family, h});  // nothing to run: accept, without building a decision
+      out.mark_ran(family, h);  // nothing to run: accept, without building a decision
       return true;
     }
     sync();
@@ -94,7 +94,7 @@ struct Walk {
         out.replies.push_back(std::move(r.frame));
     d.replies.clear();
     const bool go_on = d.verdict == ir::VerdictCode::Accept;
-    out.ran.push_back({d.hook_family, d.hook});
+    out.mark_ran(d.hook_family, d.hook);
     if (!out.record_hooks) {
       if (!d.chain.empty() || !go_on) adopt(out.decision, d);
       return go_on;
@@ -643,7 +643,7 @@ void PathResult::clear() {
   decision.log.clear();
   decision.replies.clear();
   hooks.clear();
-  ran.clear();
+  ran = {};
   dropped_before.clear();
   log.clear();
   replies.clear();

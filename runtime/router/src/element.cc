@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -193,13 +194,12 @@ pipeline::PathResult Element::Impl::output_path(uint32_t port, std::span<const u
 }
 
 void Element::Impl::count(const pipeline::PathResult& r) {
-  const std::pair<ir::Family, vm::Hook>* last = nullptr;
-  for (const auto& h : r.ran) {
-    // a hook the pipeline runs in parts (around the kernel's own) counts once
-    if (last && *last == h) continue;
-    ++hook_packets[static_cast<uint8_t>(h.first) & 15][static_cast<uint8_t>(h.second) & 7];
-    last = &h;
-  }
+  // a hook the pipeline runs in parts (around the kernel's own) counts once
+  for (size_t word = 0; word < r.ran.size(); ++word)
+    for (uint64_t bits = r.ran[word]; bits; bits &= bits - 1) {
+      const size_t i = word * 64 + static_cast<size_t>(std::countr_zero(bits));
+      ++hook_packets[(i / 8) & 15][i % 8];
+    }
   if (r.accepted) return;
   const vm::Decision& d = r.decision;
   if (!r.dropped_before.empty()) drop(r.dropped_before);

@@ -7,6 +7,7 @@
 
 #include <nfx/vm.h>
 
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
@@ -56,8 +57,13 @@ struct PathResult {
   std::vector<vm::Decision> hooks;
   // Off: `hooks` stays empty (a packet loop that only counts keeps `ran`).
   bool record_hooks = true;
-  // Every hook run on the way, in order: its family and hook.
-  std::vector<std::pair<ir::Family, vm::Hook>> ran;
+  // The hooks the packet passed (with or without chains to run there):
+  // bit family * 8 + hook, as vm::Interpreter::has_chains numbers them.
+  std::array<uint64_t, 2> ran{};
+  void mark_ran(ir::Family family, vm::Hook hook) {
+    const unsigned i = static_cast<unsigned>(family) * 8 + static_cast<unsigned>(hook);
+    if (i < 128) ran[i / 64] |= uint64_t{1} << (i % 64);
+  }
   std::string dropped_before;  // why the stack dropped it before any hook ("" if not)
   std::vector<std::string> log;
   // Frames sent back out of the input interface because of the packet
