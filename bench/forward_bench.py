@@ -2,7 +2,10 @@
 """Forwarded packets per second through two TAP devices: nfx run against its
 two baselines, measured in the same run, interleaved.
 
-  plain   nfx_tap_forwarder: reads one TAP, writes the other, nothing else
+  plain   nfx_tap_forwarder: reads one TAP, writes the other, nothing else;
+          nfx run's I/O (a batch of reads per wake-up, then its writes)
+  frame   the same, writing each frame as soon as it is read (the simplest
+          forwarder; shown, not a goal's baseline)
   nfx     nfx run (router, JIT) with the ruleset and connection tracking
   kernel  the kernel as a router in a namespace with the same ruleset
           (veth in and out: the kernel has no TAP of its own to read)
@@ -98,7 +101,7 @@ class TapBed:
 
     def __init__(self, build, engine, rules_path):
         self.build, self.engine, self.rules_path = build, engine, rules_path
-        tag = f'{TAG}{engine[0]}'  # both beds stand side by side
+        tag = f'{TAG}{engine[0]}'  # the beds stand side by side
         self.eng_ns, self.src, self.dst = f'{tag}-e', f'{tag}-s', f'{tag}-d'
         self.sock = f'/tmp/{tag}.sock'
         self.proc = None
@@ -112,7 +115,7 @@ class TapBed:
                    '--control', self.sock]
         else:
             cmd = [os.path.join(self.build, 'bench', 'nfx_tap_forwarder'), 'lan0', 'wan0', '02:00:00:00:00:ff',
-                   '02:00:00:00:00:fe']
+                   '02:00:00:00:00:fe'] + (['framewise'] if self.engine == 'frame' else [])
         self.log = tempfile.TemporaryFile(mode='w+')
         self.proc = subprocess.Popen(['ip', 'netns', 'exec', self.eng_ns, 'taskset', '-c', '1', *cmd],
                                      stdout=self.log, stderr=self.log, text=True)
@@ -209,19 +212,22 @@ def main():
         sys.exit('forward_bench: needs two CPUs (the sender and the forwarder each get one)')
     build = os.path.abspath(args.build)
     results = []
-    print(f'{"rules":>6} {"plain pps":>11} {"nfx pps":>11} {"kernel pps":>11} {"nfx/plain":>9} {"nfx/kernel":>10}')
+    print(f'{"rules":>6} {"plain pps":>11} {"frame pps":>11} {"nfx pps":>11} {"kernel pps":>11} {"nfx/plain":>9} '
+          f'{"nfx/frame":>9} {"nfx/kernel":>10}')
     for n in [int(x) for x in args.rules.split(',')]:
         with tempfile.NamedTemporaryFile('w', suffix='.nft', delete=False) as f:
             f.write(ruleset(n))
             path = f.name
-        rates = {'plain': [], 'nfx': [], 'kernel': []}
-        # The three beds stand side by side (an idle forwarder sleeps) and
+        rates = {'plain': [], 'frame': [], 'nfx': [], 'kernel': []}
+        # The four beds stand side by side (an idle forwarder sleeps) and
         # take turns: each pass measures them one after the other, so a
         # pass's rates share the machine's state of the moment (its speed
         # drifts by a third over minutes), and the ratios are taken per pass.
-        with TapBed(build, 'plain', path) as plain, TapBed(build, 'nfx', path) as nfx, KernelBed(path) as kernel:
+        with TapBed(build, 'plain', path) as plain, TapBed(build, 'frame', path) as frame, \
+                TapBed(build, 'nfx', path) as nfx, KernelBed(path) as kernel:
             for _ in range(args.passes):
                 rates['plain'].append(plain.rate(args.seconds))
+                rates['frame'].append(frame.rate(args.seconds))
                 rates['nfx'].append(nfx.rate(args.seconds))
                 rates['kernel'].append(kernel.rate(build, args.seconds))
             stats = nfx.ctl('stats')
@@ -230,12 +236,14 @@ def main():
         med = {k: statistics.median(v) for k, v in rates.items()}
         per_pass = lambda a, b: statistics.median(x / y for x, y in zip(rates[a], rates[b]))
         row = {'rules': n, **{k + '_pps': round(v) for k, v in med.items()},
-               'nfx_over_plain': per_pass('nfx', 'plain'), 'nfx_over_kernel': per_pass('nfx', 'kernel'),
+               'nfx_over_plain': per_pass('nfx', 'plain'), 'nfx_over_frame': per_pass('nfx', 'frame'),
+               'nfx_over_kernel': per_pass('nfx', 'kernel'),
                'passes': {k: [round(x) for x in v] for k, v in rates.items()},
                'element_ns': {'interpreter': element['interpreter_ns'], 'jit': element['jit_ns']}}
         results.append(row)
-        print(f'{n:>6} {med["plain"]:>11,.0f} {med["nfx"]:>11,.0f} {med["kernel"]:>11,.0f} '
-              f'{row["nfx_over_plain"]:>9.2f} {row["nfx_over_kernel"]:>10.1f}', flush=True)
+        print(f'{n:>6} {med["plain"]:>11,.0f} {med["frame"]:>11,.0f} {med["nfx"]:>11,.0f} {med["kernel"]:>11,.0f} '
+              f'{row["nfx_over_plain"]:>9.2f} {row["nfx_over_frame"]:>9.2f} {row["nfx_over_kernel"]:>10.1f}',
+              flush=True)
         jit = [l for l in stats.splitlines() if l.startswith('jit:')]
         print(f'        nfx {"; ".join(jit)}; the element alone (nfx_element_bench, no devices): '
               f'{element["jit_ns"]:.0f} ns/packet native, {element["interpreter_ns"]:.0f} interpreted', flush=True)

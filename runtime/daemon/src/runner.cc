@@ -8,6 +8,8 @@
 #include <boost/asio.hpp>
 #include <fmt/format.h>
 
+#include "frame_batch.h"
+
 #include <array>
 #include <chrono>
 #include <sched.h>
@@ -24,8 +26,11 @@ using local_stream = asio::local::stream_protocol;
 namespace {
 
 // Frames one wake-up takes from a queue before letting the others in.
-constexpr int kBatch = 64;
+constexpr size_t kBatch = 64;
 constexpr size_t kMaxFrame = 65536 + 14;
+// A batch's buffers: 64 frames of 1,500 bytes and room for one more of the
+// largest size (a batch of large frames is shorter).
+constexpr size_t kBatchBytes = kBatch * 1536 + kMaxFrame;
 
 // One worker: an io_context, and descriptors for its queue of every device.
 struct Worker {
@@ -33,7 +38,8 @@ struct Worker {
   asio::io_context ctx{1};
   std::vector<std::unique_ptr<asio::posix::stream_descriptor>> queues;  // per port
   std::vector<int> fds;                                                 // per port
-  std::array<uint8_t, kMaxFrame> buf{};
+  FrameBatch received{kBatchBytes, kBatch};  // read in one wake-up
+  FrameBatch sent{kBatchBytes, 4 * kBatch};   // the element's frames for them
   std::unique_ptr<asio::steady_timer> timer;  // worker 0: the element's timers
   IoStats stats;
   std::thread thread;
@@ -69,21 +75,41 @@ struct Runner::Impl {
     });
   }
 
-  // Up to kBatch frames from the worker's queue of `port`, through the element.
+  // Up to kBatch frames from the worker's queue of `port`, through the
+  // element. In three runs, each of one kind of work: all reads, then the
+  // element on every frame (its sends queued), then all writes. Each run
+  // finds its code in the CPU's caches, where frame by frame the kernel's
+  // read and write paths and the element's evicted one another (measured:
+  // the same kernel functions took half as long again per frame).
   void drain(Worker& w, uint32_t port) {
-    const router::Sink sink = [&w](uint32_t out, std::span<const uint8_t> frame) {
-      if (!io::write_frame(w.fds[out], frame)) ++w.stats.write_failures;
-    };
-    std::lock_guard<std::mutex> lock(self.mutex_);
     ++w.stats.batches;
-    // one reading of the clock per batch: the frames of a batch arrive
-    // within microseconds of each other, far below conntrack's timeouts
-    const uint64_t now = now_ns();
-    for (int i = 0; i < kBatch; ++i) {
-      long n = io::read_frame(w.fds[port], w.buf);
+    FrameBatch& in = w.received;
+    in.clear();
+    while (in.size() < kBatch && in.room().size() >= kMaxFrame) {
+      long n = io::read_frame(w.fds[port], in.room());
       if (n <= 0) break;
-      element.receive(port, std::span<const uint8_t>(w.buf.data(), static_cast<size_t>(n)), now, sink);
+      in.commit(port, static_cast<size_t>(n));
     }
+    if (in.size() == 0) return;
+    const router::Sink sink = [this, &w](uint32_t out, std::span<const uint8_t> frame) {
+      if (w.sent.add(out, frame)) return;
+      send(w);  // full: out with what it holds
+      if (!w.sent.add(out, frame) && !io::write_frame(w.fds[out], frame)) ++w.stats.write_failures;
+    };
+    {
+      std::lock_guard<std::mutex> lock(self.mutex_);
+      // one reading of the clock per batch: the frames of a batch arrive
+      // within microseconds of each other, far below conntrack's timeouts
+      const uint64_t now = now_ns();
+      for (size_t i = 0; i < in.size(); ++i) element.receive(port, in.frame(i), now, sink);
+    }
+    send(w);
+  }
+
+  void send(Worker& w) {
+    for (size_t i = 0; i < w.sent.size(); ++i)
+      if (!io::write_frame(w.fds[w.sent.port(i)], w.sent.frame(i))) ++w.stats.write_failures;
+    w.sent.clear();
   }
 
   void arm_timer(Worker& w) {
