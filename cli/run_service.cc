@@ -152,6 +152,8 @@ daemon::Answer RulesetService::stats(daemon::Runner& runner) {
   }
   out += fmt::format("packets: forwarded {}, local in {}, local out {}, dropped {}, write failures {}\n",
                      s.forwarded, s.local_in, s.local_out, s.dropped, io.write_failures);
+  out += fmt::format("icmp errors rate-limited: all destinations {}, per destination {}\n", s.icmp_limited_global,
+                     s.icmp_limited_host);
   for (const auto& [hook, n] : s.hooks) out += fmt::format("hook {}: {} packets\n", hook, n);
   for (const auto& [why, n] : s.drops) out += fmt::format("drop {}: {}\n", why, n);
   return {true, out};

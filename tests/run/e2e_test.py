@@ -291,6 +291,60 @@ class Gateway(unittest.TestCase):
                               r'DPT=7000 WINDOW=\d+ RES=0x00 SYN URGP=0')
 
 
+def kernel_router(tag):
+    """client --veth-- kernel router --veth-- far: the namespaces, and a
+    function that tears them down. The client is 192.0.2.10; beyond the
+    router lies 198.51.100.0/24."""
+    c, r, f = (f'{tag}{os.getpid() % 100000}-{x}' for x in 'crf')
+    down = lambda: [subprocess.run(['ip', 'netns', 'del', ns], capture_output=True) for ns in (c, r, f)]
+    try:
+        for cmd in (['netns', 'add', c], ['netns', 'add', r], ['netns', 'add', f],
+                    ['-n', c, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', r],
+                    ['-n', r, 'link', 'add', 'v2', 'type', 'veth', 'peer', 'name', 'v3', 'netns', f],
+                    ['-n', c, 'addr', 'add', '192.0.2.10/24', 'dev', 'v0'], ['-n', r, 'addr', 'add', '192.0.2.1/24', 'dev', 'v1'],
+                    ['-n', r, 'addr', 'add', '198.51.100.1/24', 'dev', 'v2'],
+                    ['-n', c, 'link', 'set', 'v0', 'up'], ['-n', r, 'link', 'set', 'v1', 'up'],
+                    ['-n', r, 'link', 'set', 'v2', 'up'], ['-n', f, 'link', 'set', 'v3', 'up'],
+                    ['-n', c, 'route', 'add', 'default', 'via', '192.0.2.1']):
+            subprocess.run(['ip', *cmd], check=True, capture_output=True)
+        subprocess.run(['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'], check=True)
+    except BaseException:
+        down()
+        raise
+    return c, down
+
+
+class IcmpRateLimits(unittest.TestCase):
+    """The stack's ICMP errors are rate limited as the kernel's are
+    (net.ipv4.icmp_ratelimit: a burst of six to one destination, then one a
+    second); the kernel is asked in the same test."""
+
+    BURST = ('ping', '-n', '-c', '20', '-i', '0.001', '-W', '1', '-t', '1')
+
+    def test_a_burst_of_expiring_packets_gets_the_kernels_count_of_errors(self):
+        client, down = kernel_router('krl')
+        try:
+            r = subprocess.run(['ip', 'netns', 'exec', client, *self.BURST, '198.51.100.9'], capture_output=True,
+                               text=True, timeout=30)
+            kernel = r.stdout.count('Time to live exceeded')
+        finally:
+            down()
+        args = GATEWAY_ARGS + ['--ruleset', os.path.join(HERE, 'open.nft')]
+        with Topology(NFX, {'lan': LAN, 'wan': WAN}, args, tag='rl') as topo:
+            lan = topo.hosts['lan']
+            r = lan.run(*self.BURST, '203.0.113.1')
+            first = r.stdout.count('Time to live exceeded')
+            time.sleep(2.5)  # two tokens come back, one a second
+            r = lan.run('ping', '-n', '-c', '5', '-i', '0.001', '-W', '1', '-t', '1', '203.0.113.1')
+            later = r.stdout.count('Time to live exceeded')
+            stats = topo.ctl('stats').stdout
+        self.assertEqual(kernel, 6, 'the kernel answered a burst of 20 with this many errors')
+        self.assertEqual(first, kernel, r.stdout)
+        self.assertIn(later, (2, 3), r.stdout)
+        self.assertIn(f'icmp errors rate-limited: all destinations 0, per destination {20 - first + 5 - later}',
+                      stats)
+
+
 class PathMtu(unittest.TestCase):
     """A 1400-byte link towards the WAN: too big with DF is answered, without DF cut."""
 

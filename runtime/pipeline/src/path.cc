@@ -90,7 +90,7 @@ struct Walk {
     vm.run_hook(d, family, h, pkt, trace, priorities);
     out.log.insert(out.log.end(), d.log.begin(), d.log.end());
     for (vm::Reply& r : d.replies)
-      if (reply_dev && send_reply(vm, r, pkt, *reply_dev, trace, out.log))
+      if (reply_dev && icmp_allowed(r) && send_reply(vm, r, pkt, *reply_dev, trace, out.log))
         out.replies.push_back(std::move(r.frame));
     d.replies.clear();
     const bool go_on = d.verdict == ir::VerdictCode::Accept;
@@ -101,6 +101,22 @@ struct Walk {
     }
     if (!d.chain.empty() || !go_on) out.decision = d;
     return go_on;
+  }
+
+  // An ICMP error the IP stack sends (a reject of ip, ip6 and inet chains
+  // goes through icmp_send too) within the stack's rate limits. Bridge and
+  // netdev rejects build and send their own, unlimited.
+  bool icmp_allowed(const vm::Reply& r) const {
+    if (!out.icmp_limit || r.via != vm::Reply::Via::IpOutput) return true;
+    std::span<const uint8_t> f = r.frame.bytes();
+    if (pkt.layout.link == packet::LinkType::Ethernet) {
+      size_t at = 12;  // past VLAN tags to the IP header
+      while (f.size() >= at + 2 && (f[at] << 8 | f[at + 1]) != packet::kEthPIp &&
+             (f[at] << 8 | f[at + 1]) != packet::kEthPIpv6 && at < 12 + 4 * 4)
+        at += 4;
+      f = f.size() >= at + 2 ? f.subspan(at + 2) : std::span<const uint8_t>();
+    }
+    return out.icmp_limit->allow(f, pkt.meta.now_ns);
   }
 
   // `from` (replies already taken) becomes the path's decision; strings
@@ -401,7 +417,8 @@ void send_icmp_error(Walk& w, const Interface& iif, ir::Family fam, uint8_t type
   bytes[13] = static_cast<uint8_t>(ethertype);
   bytes.insert(bytes.end(), icmp->begin(), icmp->end());
   vm::Reply r{packet::Frame(std::span<const uint8_t>(bytes)), vm::Reply::Via::IpOutput};
-  if (send_reply(w.vm, r, w.pkt, iif, w.trace, w.out.log)) w.out.replies.push_back(std::move(r.frame));
+  if (w.icmp_allowed(r) && send_reply(w.vm, r, w.pkt, iif, w.trace, w.out.log))
+    w.out.replies.push_back(std::move(r.frame));
 }
 
 // ip_forward / ip6_forward answer an expired TTL (hop limit) with time
@@ -419,8 +436,10 @@ const Interface& unreachable() {
 }
 
 std::vector<packet::Frame> icmp_error(vm::Interpreter& vm, vm::Packet& about, const Interface& iif, uint8_t type,
-                                      uint8_t code, uint32_t info, std::vector<std::string>* log) {
+                                      uint8_t code, uint32_t info, std::vector<std::string>* log,
+                                      IcmpRateLimit* limit) {
   PathResult out;
+  out.icmp_limit = limit;
   const Trace none;
   set_context(about, packet::Context::IpStack);
   Walk w{vm, about, out, none, &iif};

@@ -63,6 +63,12 @@ Element::Element(Mode mode, std::vector<PortConfig> ports, std::vector<RouteConf
   for (const PortConfig& p : m.ports) m.ifaces.push_back(interface_of(p));
   m.stats.ports.resize(m.ports.size());
   m.result.record_hooks = false;  // counted by hook in `ran` only
+  m.result.icmp_limit = &m.icmp_limit;
+  Impl* self = &m;
+  m.icmp_limit.prefix_len6 = [self](std::span<const uint8_t> dst) {
+    const Route* r = self->lookup(dst);
+    return r ? unsigned{r->dst.len} : 128u;
+  };
   if (mode == Mode::Router) {
     m.add_connected_routes();
     for (const RouteConfig& r : routes) m.add_static(r);
@@ -88,6 +94,8 @@ const PortConfig& Element::port(uint32_t p) const { return impl_->ports.at(p); }
 
 Stats Element::stats() const {
   Stats s = impl_->stats;
+  s.icmp_limited_global = impl_->icmp_limit.limited_global();
+  s.icmp_limited_host = impl_->icmp_limit.limited_host();
   for (size_t f = 0; f < impl_->hook_packets.size(); ++f)
     for (size_t h = 0; h < impl_->hook_packets[f].size(); ++h)
       if (uint64_t n = impl_->hook_packets[f][h])
@@ -145,6 +153,7 @@ void Element::receive(uint32_t port, std::span<const uint8_t> frame, uint64_t no
 
 void Element::tick(uint64_t now_ns, const Sink& send) {
   if (impl_->vm) impl_->neighbour_timers(now_ns, send);
+  impl_->icmp_limit.forget_idle(now_ns);
 }
 
 void Element::Impl::bridge(uint32_t port, uint64_t, const Sink& send) {

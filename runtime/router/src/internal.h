@@ -106,6 +106,7 @@ struct Element::Impl {
   RouteDecision* chosen = nullptr;
   uint64_t neighbours_forgotten = 0;  // entries erased from `neighbours` so far
   pipeline::PathResult result;  // the forward, bridge and ARP paths' result, reused
+  pipeline::IcmpRateLimit icmp_limit;  // the stack's ICMP errors, the kernel's defaults
   RouteCache route_cache;
   std::array<std::array<uint64_t, 8>, 16> hook_packets{};  // [family][hook]
 

@@ -72,7 +72,8 @@ void Element::Impl::local_in(uint32_t port, uint64_t now_ns, const Sink& send) {
       default: break;  // no other IPv6 protocol has a socket here either; it is dropped
     }
   }
-  if (reply) local_out(std::move(*reply), now_ns, send);
+  // the stack's answers pass its ICMP rate limits (echo replies are not limited)
+  if (reply && icmp_limit.allow(*reply, now_ns)) local_out(std::move(*reply), now_ns, send);
 }
 
 // Neighbour discovery (ndisc_recv_ns / ndisc_recv_na), after the input hook:

@@ -154,7 +154,8 @@ void Element::Impl::host_unreachable(Neighbour::Waiting& w, uint64_t now_ns, con
   about.meta.now_ns = now_ns;
   bool v6 = about.frame.size() > 14 && (about.frame.data()[14] >> 4) == 6;
   std::vector<std::string> logs;
-  for (const packet::Frame& f : pipeline::icmp_error(*vm, about, ifaces[w.from_port], v6 ? 1 : 3, v6 ? 3 : 1, 0, &logs))
+  for (const packet::Frame& f : pipeline::icmp_error(*vm, about, ifaces[w.from_port], v6 ? 1 : 3, v6 ? 3 : 1, 0, &logs,
+                                                          &icmp_limit))
     emit(w.from_port, f.bytes(), send);
   write_logs(logs);
 }

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <functional>
+#include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,58 @@ struct Interface {
   // larger one cuts it (IPv4 without DF) or answers fragmentation needed /
   // packet too big.
   uint32_t mtu = 0;
+};
+
+// The sysctls of the stack's ICMP rate limits, with the kernel's defaults.
+struct IcmpLimits {
+  uint32_t ratelimit_ms = 1000;  // net.ipv4.icmp_ratelimit
+  uint32_t ratemask = 0x1818;    // net.ipv4.icmp_ratemask: unreachable, source quench, time exceeded, parameter problem
+  // net.ipv6.icmp.ratelimit, for a destination routed by a /128; a wider
+  // route's prefix halves it per 32 bits (icmpv6_xrlim_allow)
+  uint32_t ratelimit6_ms = 100;
+  std::array<uint64_t, 4> ratemask6 = {~uint64_t{4}, ~uint64_t{0}, 0, 0};  // net.ipv6.icmp.ratemask: 0-1,3-127
+  uint32_t msgs_per_sec = 1000;  // net.ipv4.icmp_msgs_per_sec (IPv4 and IPv6)
+  uint32_t msgs_burst = 50;      // net.ipv4.icmp_msgs_burst
+  size_t max_peers = 65536;      // destinations remembered; past that a new one has no bucket of its own
+};
+
+// The limits the kernel's IP stack puts on the ICMP and ICMPv6 errors it
+// sends (icmp_send, icmp6_send), with its defaults: per destination a
+// token bucket of `ratelimit_ms` a message and a burst of six
+// (inet_peer_xrlim_allow), and over all destinations `msgs_per_sec` with a
+// burst of `msgs_burst` (icmp_global_allow). Types outside the rate masks
+// (echo replies, fragmentation needed, packet too big, ...) always go.
+class IcmpRateLimit {
+ public:
+  IcmpRateLimit() = default;
+  explicit IcmpRateLimit(IcmpLimits limits) : config_(limits) {}
+
+  // The prefix length of the route to an IPv6 destination (128 if unset).
+  std::function<unsigned(std::span<const uint8_t> dst)> prefix_len6;
+
+  // Whether the IP stack may send `ip` (an IPv4 or IPv6 packet) at
+  // `now_ns`: true for anything but an ICMP(v6) error over its limits.
+  bool allow(std::span<const uint8_t> ip, uint64_t now_ns);
+  // Destinations whose bucket has filled again are forgotten (as good as new).
+  void forget_idle(uint64_t now_ns);
+
+  uint64_t limited_global() const { return limited_global_; }  // ICMP_MIB_RATELIMITGLOBAL
+  uint64_t limited_host() const { return limited_host_; }      // ICMP_MIB_RATELIMITHOST
+  size_t peers() const { return peers_.size(); }
+
+ private:
+  struct Peer {
+    uint64_t tokens_ns = 0;
+    uint64_t last_ns = 0;
+  };
+  bool global_allow(uint64_t now_ns);
+
+  IcmpLimits config_;
+  std::map<std::array<uint8_t, 17>, Peer> peers_;  // family byte, then the address
+  int64_t credit_ = 0;
+  uint64_t stamp_ns_ = 0;
+  bool started_ = false;
+  uint64_t limited_global_ = 0, limited_host_ = 0;
 };
 
 struct PathResult {
@@ -71,7 +125,10 @@ struct PathResult {
   // and postrouting, bridge output and postrouting, netdev egress) let them
   // go. On the output path they are for this host and not listed.
   std::vector<packet::Frame> replies;
-  // Empties it for the next packet, keeping its buffers (and record_hooks).
+  // The ICMP errors the stack sends on the way (for the packet, or a
+  // reject of ip/ip6/inet chains) pass this limit; nullptr: none is limited.
+  IcmpRateLimit* icmp_limit = nullptr;
+  // Empties it for the next packet, keeping its buffers (and record_hooks, icmp_limit).
   void clear();
 };
 
@@ -99,7 +156,9 @@ void run_path(PathResult& out, vm::Interpreter& vm, Path path, vm::Packet& pkt, 
 // Ethernet frame) back out of `iif`, through output, postrouting and egress:
 // the frames that leave (none when icmp_send would not answer, or a hook
 // dropped it). `log` collects the log lines of those hooks.
+// `limit`, if given, may hold it back.
 std::vector<packet::Frame> icmp_error(vm::Interpreter& vm, vm::Packet& about, const Interface& iif, uint8_t type,
-                                      uint8_t code, uint32_t info, std::vector<std::string>* log = nullptr);
+                                      uint8_t code, uint32_t info, std::vector<std::string>* log = nullptr,
+                                      IcmpRateLimit* limit = nullptr);
 
 }  // namespace nfx::pipeline

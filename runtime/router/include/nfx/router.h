@@ -68,6 +68,9 @@ struct PortStats {
 struct Stats {
   std::vector<PortStats> ports;
   uint64_t forwarded = 0, local_in = 0, local_out = 0, dropped = 0;
+  // ICMP errors the stack held back: over the budget of all destinations,
+  // over one destination's (the kernel's RATELIMITGLOBAL, RATELIMITHOST).
+  uint64_t icmp_limited_global = 0, icmp_limited_host = 0;
   // Packets each hook of each family saw ("ip forward", "inet ..." is
   // counted under the hook's own family: ip/ip6/arp/bridge/netdev).
   std::map<std::string, uint64_t> hooks;
