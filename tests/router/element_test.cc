@@ -2,8 +2,8 @@
 // sink. ARP and neighbour resolution (with the frames that wait for it), the
 // local stack (ping, resets, port unreachable), forwarding with TTL and MAC
 // rewrite, the stack's ICMP errors (no route, neighbour failure, TTL,
-// fragmentation needed), cutting for a small MTU, bridge mode, and reloads
-// that keep the connection table.
+// fragmentation needed, parameter problem) and their rate limits, cutting
+// for a small MTU, bridge mode, and reloads that keep the connection table.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <nfx/compiler.h>
@@ -206,6 +206,29 @@ TEST(Element, TtlOneIsAnsweredWithTimeExceeded) {
   EXPECT_EQ(r.e->stats().drops.at("ip_forward (ttl)"), 1u);
 }
 
+TEST(Element, IcmpErrorsAreRateLimitedPerDestinationAsTheKernelDoes) {
+  Router r;
+  size_t errors = 0;
+  for (int i = 0; i < 20; ++i) errors += r.in(0, ip_frame("192.168.1.10", "198.51.100.7", kUdp, udp(1000, 2000), 1)).size();
+  EXPECT_EQ(errors, 6u);  // a burst of six, then one a second
+  EXPECT_EQ(r.e->stats().icmp_limited_host, 14u);
+  EXPECT_EQ(r.e->stats().drops.at("ip_forward (ttl)"), 20u);  // every packet is still dropped
+  r.now += kSecond;
+  EXPECT_EQ(r.in(0, ip_frame("192.168.1.10", "198.51.100.7", kUdp, udp(1000, 2000), 1)).size(), 1u);
+  EXPECT_EQ(r.in(0, ip_frame("192.168.1.10", "198.51.100.7", kUdp, udp(1000, 2000), 1)).size(), 0u);
+}
+
+TEST(Element, RejectsOfIpChainsShareTheLimitButResetsDoNot) {
+  Router r("table ip f { chain fwd { type filter hook forward priority 0; meta l4proto tcp reject with tcp reset; reject } }");
+  size_t unreachables = 0, resets = 0;
+  for (int i = 0; i < 20; ++i) {
+    unreachables += r.in(0, ip_frame("192.168.1.10", "198.51.100.7", kUdp, udp(1000, 2000))).size();
+    resets += r.in(0, ip_frame("192.168.1.10", "198.51.100.7", kTcp, tcp(40000, 80))).size();
+  }
+  EXPECT_EQ(unreachables, 6u);
+  EXPECT_EQ(resets, 20u);
+}
+
 TEST(Element, NoRouteIsAnsweredWithNetUnreachable) {
   PortConfig lan{"lan0", {prefix("192.168.1.1/24")}, kLanMac, 2, 1500};
   PortConfig wan{"wan0", {prefix("203.0.113.2/24")}, kWanMac, 3, 1500};
@@ -264,27 +287,46 @@ TEST(Element, TooBigWithDfIsRefusedAndWithoutDfIsCut) {
   EXPECT_EQ(get16(out[0].frame, 20) & 0x2000, 0x2000);  // more fragments
 }
 
-TEST(Element, AnswersNeighbourSolicitationsForItsAddress) {
-  Router r;
+// An IPv6 packet in an Ethernet frame from the LAN host's MAC to the
+// router's: `l4` after the fixed header, whose Next Header is `next`
+// (ICMPv6 bodies get their checksum).
+Bytes ip6_frame(const char* src, const char* dst, uint8_t next, Bytes l4, uint8_t hops = 64) {
+  uint8_t s6[16], d6[16];
+  inet_pton(AF_INET6, src, s6);
+  inet_pton(AF_INET6, dst, d6);
+  Bytes ip6{0x60, 0, 0, 0, 0, 0, next, hops};
+  put16(ip6, 4, static_cast<uint16_t>(l4.size()));
+  ip6.insert(ip6.end(), s6, s6 + 16);
+  ip6.insert(ip6.end(), d6, d6 + 16);
+  if (next == kIcmp6) {
+    uint32_t pseudo = ref_sum(ip6.data() + 8, 32);
+    pseudo = ref_sum(Bytes{0, 0, 0, static_cast<uint8_t>(l4.size()), 0, 0, 0, kIcmp6}.data(), 8, pseudo);
+    put16(l4, 2, ref_checksum(ref_sum(l4.data(), l4.size(), pseudo)));
+  }
+  ip6.insert(ip6.end(), l4.begin(), l4.end());
+  return ethernet(0x86dd, ip6);
+}
+
+// The LAN host fd00:1::10 (kHostMac) asks for the router's MAC: a
+// neighbour solicitation, to the solicited-node group.
+Bytes solicitation_from_host() {
   Bytes ns{135, 0, 0, 0, 0, 0, 0, 0};
-  uint8_t target[16], src[16], group[16];
+  uint8_t target[16];
   inet_pton(AF_INET6, "fd00:1::1", target);
-  inet_pton(AF_INET6, "fd00:1::10", src);
-  inet_pton(AF_INET6, "ff02::1:ff00:1", group);
   ns.insert(ns.end(), target, target + 16);
   ns.insert(ns.end(), {1, 1});
   ns.insert(ns.end(), kHostMac.begin(), kHostMac.end());
-  Bytes ip6{0x60, 0, 0, 0, 0, 0, kIcmp6, 255};
-  put16(ip6, 4, static_cast<uint16_t>(ns.size()));
-  ip6.insert(ip6.end(), src, src + 16);
-  ip6.insert(ip6.end(), group, group + 16);
-  uint32_t pseudo = ref_sum(ip6.data() + 8, 32);
-  pseudo = ref_sum(Bytes{0, 0, 0, static_cast<uint8_t>(ns.size()), 0, 0, 0, kIcmp6}.data(), 8, pseudo);
-  put16(ns, 2, ref_checksum(ref_sum(ns.data(), ns.size(), pseudo)));
-  ip6.insert(ip6.end(), ns.begin(), ns.end());
-  Bytes f = ethernet(0x86dd, ip6);
+  Bytes f = ip6_frame("fd00:1::10", "ff02::1:ff00:1", kIcmp6, ns, 255);
   const Bytes mcast{0x33, 0x33, 0xff, 0, 0, 1};
   std::copy(mcast.begin(), mcast.end(), f.begin());
+  return f;
+}
+
+TEST(Element, AnswersNeighbourSolicitationsForItsAddress) {
+  Router r;
+  uint8_t target[16];
+  inet_pton(AF_INET6, "fd00:1::1", target);
+  Bytes f = solicitation_from_host();
   auto out = r.in(0, f);
   ASSERT_EQ(out.size(), 1u);
   const Bytes& na = out[0].frame;
@@ -293,6 +335,25 @@ TEST(Element, AnswersNeighbourSolicitationsForItsAddress) {
   EXPECT_EQ(na[14 + 40 + 4] & 0x40, 0x40);  // solicited
   EXPECT_TRUE(std::equal(target, target + 16, na.begin() + 14 + 48));
   EXPECT_TRUE(std::equal(kLanMac.begin(), kLanMac.end(), na.begin() + 14 + 66));  // our MAC in the option
+}
+
+TEST(Element, UnknownIpv6ProtocolIsAnsweredWithParameterProblem) {
+  Router r;
+  ASSERT_EQ(r.in(0, solicitation_from_host()).size(), 1u);  // the host is known
+  // ip6_input_finish: no handler for protocol 253; the pointer names the
+  // Next Header field: the fixed header's (6) or a destination option's (40)
+  auto out = r.in(0, ip6_frame("fd00:1::10", "fd00:1::1", 253, Bytes(8, 0)));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].frame[14 + 6], kIcmp6);
+  EXPECT_EQ(out[0].frame[14 + 40], 4);  // parameter problem
+  EXPECT_EQ(out[0].frame[14 + 41], 1);  // unknown next header
+  EXPECT_EQ(get16(out[0].frame, 14 + 46), 6);
+  out = r.in(0, ip6_frame("fd00:1::10", "fd00:1::1", 60, Bytes{253, 0, 1, 4, 0, 0, 0, 0, 1, 2, 3, 4}));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].frame[14 + 40], 4);
+  EXPECT_EQ(get16(out[0].frame, 14 + 46), 40);
+  // no next header (59): nothing to answer
+  EXPECT_EQ(r.in(0, ip6_frame("fd00:1::10", "fd00:1::1", 59, Bytes(8, 0))).size(), 0u);
 }
 
 TEST(Element, ReloadKeepsTheConnectionTable) {

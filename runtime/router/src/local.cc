@@ -3,7 +3,8 @@
 //   ICMP / ICMPv6 echo requests get echo replies (it answers ping);
 //   TCP segments get a reset (no port is open: tcp_v4_send_reset);
 //   UDP datagrams get port unreachable, other IPv4 protocols protocol
-//   unreachable; neighbour solicitations for its addresses get adverts.
+//   unreachable, other IPv6 ones parameter problem (unknown next header);
+//   neighbour solicitations for its addresses get adverts.
 #include "internal.h"
 
 #include <cstring>
@@ -18,6 +19,21 @@ void fold_icmp_checksum(Bytes& icmp, uint32_t pseudo) {
   uint16_t c = packet::csum_fold(packet::csum_partial(icmp, pseudo));
   icmp[2] = static_cast<uint8_t>(c >> 8);
   icmp[3] = static_cast<uint8_t>(c);
+}
+
+// The offset in `ip` (an IPv6 packet whose transport header is at `th`) of
+// the Next Header field that names the transport protocol: the fixed
+// header's, or the last extension header's first byte.
+uint32_t next_header_field(std::span<const uint8_t> ip, uint32_t th) {
+  uint32_t field = 6, at = 40;
+  uint8_t next = ip[6];
+  while (at < th && at + 2 <= ip.size()) {
+    field = at;
+    const uint32_t len = next == 44 ? 8 : next == 51 ? (ip[at + 1] + 2u) * 4u : (ip[at + 1] + 1u) * 8u;
+    next = ip[at];
+    at += len;
+  }
+  return field;
 }
 
 }  // namespace
@@ -69,7 +85,13 @@ void Element::Impl::local_in(uint32_t port, uint64_t now_ns, const Sink& send) {
         break;
       case 6: reply = packet::reject_ipv6_tcp_reset(ip, packet::RejectVia::Stack, route); break;
       case 17: reply = packet::reject_ipv6_unreach(ip, 4, packet::RejectVia::Stack, route); break;
-      default: break;  // no other IPv6 protocol has a socket here either; it is dropped
+      case 59: break;      // no next header: nothing follows, nothing to answer
+      case 136: break;     // UDP-Lite: its checksum is not checked here; dropped
+      default:
+        // ip6_input_finish: no handler for the protocol, parameter problem
+        // (unknown next header) pointing at the field that named it
+        reply = packet::icmp_send_v6(ip, 4, 1, route, next_header_field(ip, th));
+        break;
     }
   }
   // the stack's answers pass its ICMP rate limits (echo replies are not limited)
