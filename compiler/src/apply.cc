@@ -254,6 +254,18 @@ void Transaction::add_rule(TableDecl& t, ChainDecl& c, Rule rule, const Command*
   EvalContext ctx{diags_, &t, t.family};
   if (!eval_rule(ctx, rule)) return;
   if (!check_rule_constraints(ctx, c, rule, cmd ? cmd->loc : rule.loc)) return;
+  // A set the rule adds to, updates or deletes from: the kernel gives it a
+  // size of 65535 if it has none (nft_dynset_init), and nft flags a set
+  // (not a map) named by such a statement dynamic (NFT_SET_EVAL).
+  for (const StmtPtr& st : rule.stmts) {
+    if (!st || (st->kind != StmtKind::SetStmt && st->kind != StmtKind::MapStmt) || st->exprs.empty() || !st->exprs[0])
+      continue;
+    SetDecl* set = find_set(t, st->exprs[0]->text);
+    if (!set) continue;
+    if (!set->size) set->size = 65535;
+    if (st->kind == StmtKind::SetStmt && std::find(set->flags.begin(), set->flags.end(), "dynamic") == set->flags.end())
+      set->flags.push_back("dynamic");
+  }
   // Each anonymous set or map the rule creates takes a handle first.
   t.next_handle += count_anonymous_sets(rule);
   rule.handle = t.next_handle++;

@@ -17,5 +17,7 @@ std::string print_set_elements(const SetDecl& set, const PrintOptions& opts);
 // Shared by the text and JSON printers.
 std::string join(const std::vector<std::string>& parts, const char* sep);
 const char* binop_text(BinOp op);  // "&", "|", "^", "<<", ">>"
+// Flags in nft's print order (bit order), each once; unknown ones last.
+std::vector<std::string> in_order(const std::vector<std::string>& flags, std::initializer_list<const char*> order);
 
 }  // namespace nfx

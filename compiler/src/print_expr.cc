@@ -109,7 +109,8 @@ const char* rel_op_text(RelOp op) {
   return "";
 }
 
-// Flags in nft's print order (bit order), each once; unknown ones last.
+}  // namespace
+
 std::vector<std::string> in_order(const std::vector<std::string>& flags, std::initializer_list<const char*> order) {
   std::vector<std::string> out;
   for (const char* f : order)
@@ -118,6 +119,8 @@ std::vector<std::string> in_order(const std::vector<std::string>& flags, std::in
     if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
   return out;
 }
+
+namespace {
 
 // The element's key value (leftmost constant), or null for concatenations.
 const Expr* element_key(const Expr* e) {

@@ -91,7 +91,7 @@ void print_set(std::string& out, const SetDecl& s, const PrintOptions& o) {
     if (!s.elements.empty()) out += fmt::format("\t# count {}", s.elements.size());
     out += "\n";
   }
-  if (!s.flags.empty()) out += "\t\tflags " + join(s.flags, ",") + "\n";
+  if (!s.flags.empty()) out += "\t\tflags " + join(in_order(s.flags, {"constant", "dynamic", "interval", "timeout"}), ",") + "\n";
   // Set-level statements are templates for new elements: no counter values.
   PrintOptions templ = o;
   templ.stateless = true;

@@ -54,4 +54,49 @@ TEST(Listing, ConstantsAsTheKernelKeepsThem) {
   EXPECT_EQ(listed("ip", "ct original protocol 17"), "ct protocol udp");
 }
 
+// A whole ruleset as listed.
+std::string listed_ruleset(const std::string& text) {
+  nfx::Diagnostics diags;
+  nfx::Script script = nfx::parse_string(text, "test.nft", diags);
+  nfx::Ruleset rs;
+  if (!diags.has_errors()) nfx::apply_script(script, rs, diags);
+  if (diags.has_errors()) return "error: " + diags.format();
+  return nfx::print_ruleset(rs, {});
+}
+
+// As the kernel and nft 1.0.6 list them (checked on this project's machine).
+TEST(Listing, SetsThePacketPathChangesGetASizeAndSetsTheDynamicFlag) {
+  const std::string out = listed_ruleset(
+      "table ip t {\n"
+      "  set a { type ipv4_addr; flags timeout; }\n"
+      "  set b { type ipv4_addr; }\n"
+      "  set c { type ipv4_addr; size 100; }\n"
+      "  set u { type ipv4_addr; }\n"
+      "  map m { type ipv4_addr : mark; }\n"
+      "  chain c { type filter hook input priority 0;\n"
+      "    update @a { ip saddr }\n"
+      "    delete @b { ip saddr }\n"
+      "    add @c { ip saddr }\n"
+      "    ip saddr @u accept\n"
+      "    update @m { ip saddr : meta mark }\n"
+      "  }\n"
+      "}\n");
+  EXPECT_NE(out.find("set a {\n\t\ttype ipv4_addr\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t}"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("set b {\n\t\ttype ipv4_addr\n\t\tsize 65535\n\t\tflags dynamic\n\t}"), std::string::npos) << out;
+  EXPECT_NE(out.find("set c {\n\t\ttype ipv4_addr\n\t\tsize 100\n\t\tflags dynamic\n\t}"), std::string::npos) << out;
+  EXPECT_NE(out.find("set u {\n\t\ttype ipv4_addr\n\t}"), std::string::npos) << out;  // only matched against
+  EXPECT_NE(out.find("map m {\n\t\ttype ipv4_addr : mark\n\t\tsize 65535\n\t}"), std::string::npos) << out;
+}
+
+TEST(Listing, SetFlagsInTheKernelsBitOrder) {
+  const std::string out = listed_ruleset(
+      "table ip t {\n"
+      "  set a { type ipv4_addr; flags timeout,dynamic; }\n"
+      "  set b { type ipv4_addr; flags interval,constant; elements = { 1.2.3.4 }; }\n"
+      "}\n");
+  EXPECT_NE(out.find("flags dynamic,timeout\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("flags constant,interval\n"), std::string::npos) << out;
+}
+
 }  // namespace
