@@ -117,6 +117,7 @@ daemon::Answer RulesetService::reload(const std::string& file, daemon::Runner& r
 daemon::Answer RulesetService::list_ruleset(daemon::Runner& runner) {
   runner.with_element([&](router::Element&) {
     copy_live_counters(*current_->vm, current_->rs);
+    copy_live_sets(*current_->vm, current_->rs, daemon::Runner::now_ns());
     return 0;
   });
   return {true, print_ruleset(current_->rs, PrintOptions{})};

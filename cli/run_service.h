@@ -47,5 +47,9 @@ class RulesetService {
 // Copies the interpreter's live counter values into the ruleset's counter
 // statements and named counters, for `nft list ruleset` output.
 void copy_live_counters(const vm::Interpreter& vm, Ruleset& rs);
+// Puts the elements the sets that the packet path changes (flags dynamic
+// or timeout) hold at `now_ns` into their declarations, as `nft list`
+// shows them: statements with live counters, timeouts, time left.
+void copy_live_sets(const vm::Interpreter& vm, Ruleset& rs, uint64_t now_ns);
 
 }  // namespace nfx::cli

@@ -164,10 +164,11 @@ bool is_flag_type(const std::string& dtype) {
 
 
 std::string print_elem_options(const Expr::ElemOptions& eo) {
+  // nft's order (set_elem_expr_print): statements, timeout, expires, comment
   std::string out;
+  for (auto& s : eo.stmts) out += " " + s;
   if (eo.timeout) out += " timeout " + *eo.timeout;
   if (eo.expires) out += " expires " + *eo.expires;
-  for (auto& s : eo.stmts) out += " " + s;
   if (eo.comment) out += " comment \"" + *eo.comment + "\"";
   return out;
 }

@@ -192,6 +192,35 @@ TEST(Interpreter, DynamicSetsLearnFromPacketsAndExpire) {
   EXPECT_TRUE(run(*vm, tcp4({1, 1, 1, 1}, 80), pipeline::Path::Input, t0 + 11000000000ull).result.accepted);
 }
 
+TEST(Interpreter, SetElementsAreListedWithTimeoutsCountersAndWithoutTheExpired) {
+  auto vm = compile(R"(table ip t {
+    set seen { type ipv4_addr; size 2; flags dynamic,timeout; timeout 10s }
+    chain c { type filter hook input priority 0; policy accept;
+      tcp dport 22 update @seen { ip saddr timeout 5s counter }
+      tcp dport 23 add @seen { ip saddr }
+    } })");
+  ASSERT_TRUE(vm);
+  const uint64_t t0 = 1000000000000ull, s = 1000000000ull;
+  run(*vm, tcp4({1, 1, 1, 1}, 22), pipeline::Path::Input, t0);
+  run(*vm, tcp4({1, 1, 1, 1}, 22), pipeline::Path::Input, t0 + 1);
+  run(*vm, tcp4({1, 1, 1, 2}, 23), pipeline::Path::Input, t0 + 2);
+  auto elems = vm->set_elements(0, 0, t0 + 3);
+  ASSERT_EQ(elems.size(), 2u);
+  EXPECT_EQ(elems[0].key, (Bytes{1, 1, 1, 1}));
+  EXPECT_EQ(elems[0].timeout_ms, 5000u);
+  EXPECT_EQ(elems[0].expires_ns, t0 + 1 + 5 * s);  // update refreshed it
+  ASSERT_EQ(elems[0].counters.size(), 1u);
+  EXPECT_EQ(elems[0].counters[0].packets, 2u);
+  EXPECT_EQ(elems[1].timeout_ms, 10000u);  // the set's
+  EXPECT_TRUE(elems[1].counters.empty());
+  // the first has expired: not listed, and its room in the full set is free again
+  EXPECT_EQ(vm->set_elements(0, 0, t0 + 6 * s).size(), 1u);
+  run(*vm, tcp4({1, 1, 1, 3}, 23), pipeline::Path::Input, t0 + 6 * s);
+  elems = vm->set_elements(0, 0, t0 + 6 * s);
+  ASSERT_EQ(elems.size(), 2u);
+  EXPECT_EQ(elems[1].key, (Bytes{1, 1, 1, 3}));
+}
+
 TEST(Interpreter, BridgePathAndLinkLayerFields) {
   auto vm = compile(R"(table bridge b { chain f { type filter hook forward priority 0;
       ether saddr 02:00:00:00:00:01 drop } })");

@@ -351,6 +351,19 @@ Interpreter::CounterValue Interpreter::object_counter(size_t table, size_t objec
   return CounterValue{st.packets, st.bytes};
 }
 
+std::vector<Interpreter::SetElementValue> Interpreter::set_elements(size_t table, size_t set, uint64_t now_ns) const {
+  std::vector<SetElementValue> out;
+  for (const SetElem& e : state_->sets.at(table).at(set).elems) {
+    if (e.expires_ns && now_ns >= e.expires_ns) continue;
+    SetElementValue v{e.key, e.key_end, e.data, e.verdict, e.catchall, e.expires_ns, e.timeout_ms, {}, e.exprs};
+    if (e.exprs)
+      for (size_t i = 0; i < e.exprs->size() && i < e.stmt_state.size(); ++i)
+        if ((*e.exprs)[i].kind == ir::StmtKind::Counter) v.counters.push_back({e.stmt_state[i].packets, e.stmt_state[i].bytes});
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 const ir::Program& Interpreter::program() const { return state_->prog; }
 
 conntrack::Table& Interpreter::conntrack() { return *state_->conntrack; }

@@ -44,6 +44,7 @@ void set_init(SetState& s, const ir::Set& set) {
     el.verdict = e.verdict;
     el.catchall = e.catchall;
     if (e.expires_ms) el.expires_ns = *e.expires_ms * 1000000;
+    el.timeout_ms = e.timeout_ms ? e.timeout_ms : set.timeout_ms;
     s.elems.push_back(std::move(el));
     if (!set.interval && !e.catchall) s.exact[key_of(e.key)] = s.elems.size() - 1;
   }
@@ -62,6 +63,14 @@ SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns) {
   return nullptr;
 }
 
+void set_collect(SetState& s, uint64_t now_ns) {
+  std::erase_if(s.elems, [&](const SetElem& e) { return expired(e, now_ns); });
+  if (s.set->interval) return;
+  s.exact.clear();
+  for (size_t i = 0; i < s.elems.size(); ++i)
+    if (!s.elems[i].catchall) s.exact[key_of(s.elems[i].key)] = i;
+}
+
 SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
                     std::optional<uint64_t> timeout_ms, uint64_t now_ns, const std::vector<ir::Stmt>& inner) {
   std::string k = key_of(key);
@@ -76,11 +85,17 @@ SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp 
     if (op == ir::SetOp::Update && timeout_ms) e.expires_ns = now_ns + *timeout_ms * 1000000;
     return &e;
   }
-  if (s.set->size && s.exact.size() >= s.set->size) return nullptr;  // full: the statement breaks
+  // full: expired elements make room (the kernel's set gc), or the statement breaks
+  if (s.set->size && s.exact.size() >= s.set->size) {
+    set_collect(s, now_ns);
+    it = s.exact.find(k);
+    if (s.exact.size() >= s.set->size) return nullptr;
+  }
   SetElem e;
   e.key = e.key_end = key;
   if (data) e.data = *data;
   if (timeout_ms) e.expires_ns = now_ns + *timeout_ms * 1000000;
+  e.timeout_ms = timeout_ms;
   e.exprs = &inner;
   e.stmt_state.resize(inner.size());
   if (it != s.exact.end()) {

@@ -27,6 +27,7 @@ struct SetElem {
   ir::Verdict verdict;
   bool catchall = false;
   uint64_t expires_ns = 0;  // 0: never
+  std::optional<uint64_t> timeout_ms;  // its timeout, for listings
   // A dynamic element's own stateful statements: those of the statement that
   // created it (an element made by `add @s { k }` has none, and a later
   // `update @s { k limit ... }` evaluates nothing for it, as the kernel's
@@ -126,6 +127,8 @@ SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns);
 SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
                     std::optional<uint64_t> timeout_ms, uint64_t now_ns, const std::vector<ir::Stmt>& inner);
 void set_init(SetState& s, const ir::Set& set);
+// Forgets the expired elements (they hold room a full set needs).
+void set_collect(SetState& s, uint64_t now_ns);
 
 // statements.cc: runs a statement; returns false on NFT_BREAK. Verdicts go to `v`.
 bool exec_stmt(const ir::Stmt& s, Exec& x, ir::Verdict& v, bool& has_verdict, StmtState* own = nullptr);

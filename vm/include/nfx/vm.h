@@ -235,6 +235,20 @@ class Interpreter {
   std::vector<CounterValue> rule_counters(size_t table, size_t chain, size_t rule) const;
   // A named counter object's values (program().tables[table].objects[object]).
   CounterValue object_counter(size_t table, size_t object) const;
+  // An element of a set (program().tables[table].sets[set]) as it stands,
+  // for `nft list`: those the packet path added too, expired ones not.
+  struct SetElementValue {
+    ir::Bytes key, key_end, data;
+    ir::Verdict verdict;
+    bool catchall = false;
+    uint64_t expires_ns = 0;              // 0: never
+    std::optional<uint64_t> timeout_ms;   // the timeout it was given (or took from the set)
+    std::vector<CounterValue> counters;   // its own counter statements, in order
+    // the per-element statements of the statement that made it (an IR
+    // SetUpdate's `inner`), or nullptr
+    const std::vector<ir::Stmt>* stmts = nullptr;
+  };
+  std::vector<SetElementValue> set_elements(size_t table, size_t set, uint64_t now_ns) const;
   const ir::Program& program() const;
 
   // The connection tracking table the pipeline tracks this program's
