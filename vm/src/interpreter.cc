@@ -346,6 +346,27 @@ std::vector<Interpreter::CounterValue> Interpreter::rule_counters(size_t table, 
   return out;
 }
 
+// A quota's state starts at its `used` when a packet first meets it.
+std::vector<uint64_t> Interpreter::rule_quotas_used(size_t table, size_t chain, size_t rule) const {
+  std::vector<uint64_t> out;
+  const ir::Rule& r = state_->prog.tables.at(table).chains.at(chain).rules.at(rule);
+  for (const ir::Stmt& s : r.stmts) {
+    if (s.kind != ir::StmtKind::Quota) continue;
+    if (s.obj >= 0) {
+      out.push_back(object_quota_used(table, static_cast<size_t>(s.obj)));
+      continue;
+    }
+    auto it = state_->stmts.find(&s);
+    out.push_back(it != state_->stmts.end() && it->second.limit_init ? it->second.consumed : s.quota_used);
+  }
+  return out;
+}
+
+uint64_t Interpreter::object_quota_used(size_t table, size_t object) const {
+  const StmtState& st = state_->objects.at(table).at(object);
+  return st.limit_init ? st.consumed : state_->prog.tables.at(table).objects.at(object).quota_used;
+}
+
 Interpreter::CounterValue Interpreter::object_counter(size_t table, size_t object) const {
   const StmtState& st = state_->objects.at(table).at(object);
   return CounterValue{st.packets, st.bytes};

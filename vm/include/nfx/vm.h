@@ -235,6 +235,9 @@ class Interpreter {
   std::vector<CounterValue> rule_counters(size_t table, size_t chain, size_t rule) const;
   // A named counter object's values (program().tables[table].objects[object]).
   CounterValue object_counter(size_t table, size_t object) const;
+  // Bytes used of a rule's quota statements (in order), and of a named quota.
+  std::vector<uint64_t> rule_quotas_used(size_t table, size_t chain, size_t rule) const;
+  uint64_t object_quota_used(size_t table, size_t object) const;
   // An element of a set (program().tables[table].sets[set]) as it stands,
   // for `nft list`: those the packet path added too, expired ones not.
   struct SetElementValue {
