@@ -45,6 +45,7 @@ std::unique_ptr<RulesetService::Loaded> RulesetService::load(const std::string& 
 
 std::unique_ptr<RulesetService::Loaded> RulesetService::install(std::unique_ptr<Loaded> next,
                                                                 router::Element& element) {
+  next->vm->start_clock(daemon::Runner::now_ns());  // elements with a timeout count from now
   element.set_ruleset(next->vm);  // the caller holds the element
   if (jit_) next->tier = std::make_unique<jit::Tier>(*next->vm);
   std::unique_ptr<Loaded> old = std::move(current_);

@@ -221,6 +221,31 @@ TEST(Interpreter, SetElementsAreListedWithTimeoutsCountersAndWithoutTheExpired) 
   EXPECT_EQ(elems[1].key, (Bytes{1, 1, 1, 3}));
 }
 
+TEST(Interpreter, ElementsOfTheFileExpireAfterTheirTimeoutFromLoad) {
+  auto vm = compile(R"(table ip t {
+    set s { type ipv4_addr; flags timeout; timeout 10s;
+      elements = { 1.1.1.1, 1.1.1.2 timeout 1m, 1.1.1.3 timeout 1m expires 5s } }
+    chain c { type filter hook input priority 0; policy accept;
+      ip saddr @s drop
+    } })");
+  ASSERT_TRUE(vm);
+  const uint64_t t0 = 1'700'000'000'000'000'000ull, s = 1'000'000'000ull;  // wall-clock ns, as nfx run passes them
+  vm->start_clock(t0);
+  auto dropped = [&](uint8_t host, uint64_t at) {
+    return !run(*vm, tcp4({1, 1, 1, host}, 22), pipeline::Path::Input, at).result.accepted;
+  };
+  EXPECT_TRUE(dropped(1, t0 + 9 * s));
+  EXPECT_TRUE(dropped(3, t0 + 4 * s));
+  EXPECT_FALSE(dropped(3, t0 + 5 * s));   // its `expires 5s`
+  EXPECT_FALSE(dropped(1, t0 + 10 * s));  // the set's timeout
+  EXPECT_TRUE(dropped(2, t0 + 59 * s));
+  EXPECT_FALSE(dropped(2, t0 + 60 * s));  // its own
+  auto elems = vm->set_elements(0, 0, t0 + 59 * s);
+  ASSERT_EQ(elems.size(), 1u);
+  EXPECT_EQ(elems[0].expires_ns, t0 + 60 * s);
+  EXPECT_EQ(elems[0].timeout_ms, 60000u);
+}
+
 TEST(Interpreter, BridgePathAndLinkLayerFields) {
   auto vm = compile(R"(table bridge b { chain f { type filter hook forward priority 0;
       ether saddr 02:00:00:00:00:01 drop } })");

@@ -346,6 +346,11 @@ std::vector<Interpreter::CounterValue> Interpreter::rule_counters(size_t table, 
   return out;
 }
 
+void Interpreter::start_clock(uint64_t now_ns) {
+  for (auto& table : state_->sets)
+    for (SetState& s : table) set_start_clock(s, now_ns);
+}
+
 // A quota's state starts at its `used` when a packet first meets it.
 std::vector<uint64_t> Interpreter::rule_quotas_used(size_t table, size_t chain, size_t rule) const {
   std::vector<uint64_t> out;
@@ -374,7 +379,9 @@ Interpreter::CounterValue Interpreter::object_counter(size_t table, size_t objec
 
 std::vector<Interpreter::SetElementValue> Interpreter::set_elements(size_t table, size_t set, uint64_t now_ns) const {
   std::vector<SetElementValue> out;
-  for (const SetElem& e : state_->sets.at(table).at(set).elems) {
+  SetState& s = state_->sets.at(table).at(set);
+  set_start_clock(s, now_ns);
+  for (const SetElem& e : s.elems) {
     if (e.expires_ns && now_ns >= e.expires_ns) continue;
     SetElementValue v{e.key, e.key_end, e.data, e.verdict, e.catchall, e.expires_ns, e.timeout_ms, {}, e.exprs};
     if (e.exprs)

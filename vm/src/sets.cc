@@ -43,14 +43,17 @@ void set_init(SetState& s, const ir::Set& set) {
     el.data = e.data;
     el.verdict = e.verdict;
     el.catchall = e.catchall;
-    if (e.expires_ms) el.expires_ns = *e.expires_ms * 1000000;
     el.timeout_ms = e.timeout_ms ? e.timeout_ms : set.timeout_ms;
+    // nft_add_set_elem: the time given left, else its timeout, else the set's
+    std::optional<uint64_t> left = e.expires_ms ? e.expires_ms : el.timeout_ms;
+    if (left && *left) el.expires_after_ns = *left * 1000000;
     s.elems.push_back(std::move(el));
     if (!set.interval && !e.catchall) s.exact[key_of(e.key)] = s.elems.size() - 1;
   }
 }
 
 SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns) {
+  set_start_clock(s, now_ns);
   if (!s.set->interval) {
     auto it = s.exact.find(key_of(key));
     if (it != s.exact.end() && !expired(s.elems[it->second], now_ns)) return &s.elems[it->second];
@@ -73,6 +76,7 @@ void set_collect(SetState& s, uint64_t now_ns) {
 
 SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
                     std::optional<uint64_t> timeout_ms, uint64_t now_ns, const std::vector<ir::Stmt>& inner) {
+  set_start_clock(s, now_ns);
   std::string k = key_of(key);
   auto it = s.exact.find(k);
   if (op == ir::SetOp::Delete) {

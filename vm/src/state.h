@@ -28,6 +28,10 @@ struct SetElem {
   bool catchall = false;
   uint64_t expires_ns = 0;  // 0: never
   std::optional<uint64_t> timeout_ms;  // its timeout, for listings
+  // An element of the ruleset file with a timeout: it expires this long
+  // after the set's clock starts (set_start_clock), as the kernel's after
+  // its insertion.
+  uint64_t expires_after_ns = 0;
   // A dynamic element's own stateful statements: those of the statement that
   // created it (an element made by `add @s { k }` has none, and a later
   // `update @s { k limit ... }` evaluates nothing for it, as the kernel's
@@ -40,6 +44,7 @@ struct SetState {
   const ir::Set* set = nullptr;
   std::vector<SetElem> elems;
   std::unordered_map<std::string, size_t> exact;  // key bytes -> elems index (non-interval sets)
+  bool clock_started = false;  // expires_after_ns turned into expires_ns
 };
 
 // A base chain on a hook, in run order (interpreter.cc: index_hooks).
@@ -127,6 +132,14 @@ SetElem* set_lookup(SetState& s, const Bytes& key, uint64_t now_ns);
 SetElem* set_update(SetState& s, const Bytes& key, const Bytes* data, ir::SetOp op,
                     std::optional<uint64_t> timeout_ms, uint64_t now_ns, const std::vector<ir::Stmt>& inner);
 void set_init(SetState& s, const ir::Set& set);
+// Starts the expiry of the ruleset's own elements at `now_ns` (once; the
+// first packet to meet the set does it when the loader did not).
+inline void set_start_clock(SetState& s, uint64_t now_ns) {
+  if (s.clock_started) return;
+  s.clock_started = true;
+  for (SetElem& e : s.elems)
+    if (e.expires_after_ns) e.expires_ns = now_ns + e.expires_after_ns;
+}
 // Forgets the expired elements (they hold room a full set needs).
 void set_collect(SetState& s, uint64_t now_ns);
 

@@ -252,6 +252,11 @@ class Interpreter {
     const std::vector<ir::Stmt>* stmts = nullptr;
   };
   std::vector<SetElementValue> set_elements(size_t table, size_t set, uint64_t now_ns) const;
+  // The ruleset's set elements with a timeout (their own or their set's)
+  // expire that long after `now_ns`, the time it was loaded (as the
+  // kernel's after `nft -f`). Without a call, after the first packet that
+  // meets their set.
+  void start_clock(uint64_t now_ns);
   const ir::Program& program() const;
 
   // The connection tracking table the pipeline tracks this program's
