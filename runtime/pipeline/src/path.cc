@@ -110,10 +110,9 @@ struct Walk {
     if (!out.icmp_limit || r.via != vm::Reply::Via::IpOutput) return true;
     std::span<const uint8_t> f = r.frame.bytes();
     if (pkt.layout.link == packet::LinkType::Ethernet) {
-      size_t at = 12;  // past VLAN tags to the IP header
-      while (f.size() >= at + 2 && (f[at] << 8 | f[at + 1]) != packet::kEthPIp &&
-             (f[at] << 8 | f[at + 1]) != packet::kEthPIpv6 && at < 12 + 4 * 4)
-        at += 4;
+      size_t at = 12;  // the EtherType, past any VLAN tags, then the IP header
+      auto type = [&] { return f.size() >= at + 2 ? f[at] << 8 | f[at + 1] : 0; };
+      while (type() == 0x8100 || type() == 0x88a8) at += 4;
       f = f.size() >= at + 2 ? f.subspan(at + 2) : std::span<const uint8_t>();
     }
     return out.icmp_limit->allow(f, pkt.meta.now_ns);
