@@ -145,10 +145,16 @@ void copy_live_sets(const vm::Interpreter& vm, Ruleset& rs, uint64_t now_ns) {
         if (k && k->kind == ExprKind::SetElem && !k->kids.empty() && k->elem.comment)
           comments[print_expr(*k->kids[0], PrintOptions{})] = *k->elem.comment;
       }
+      // An element whose bytes do not decode (a type the printer lacks)
+      // leaves the set as the file declared it rather than a part missing.
       std::vector<ExprPtr> elements;
+      bool whole = true;
       for (const vm::Interpreter::SetElementValue& v : vm.set_elements(t, si, now_ns)) {
         ExprPtr k = v.catchall ? make_expr(ExprKind::Wildcard, {}) : value_expr(key, v.key);
-        if (!k) continue;
+        if (!k) {
+          whole = false;
+          break;
+        }
         ExprPtr e = make_expr(ExprKind::SetElem, {});
         e->elem.stmts = element_statements(source_statement(it, *table, v.stmts), v.counters);
         if (v.timeout_ms && v.timeout_ms != set.timeout_ms) e->elem.timeout = duration_text(*v.timeout_ms);
@@ -157,14 +163,17 @@ void copy_live_sets(const vm::Interpreter& vm, Ruleset& rs, uint64_t now_ns) {
         e->kids.push_back(std::move(k));
         if (set.is_map) {
           ExprPtr d = value_expr(data, v.data);
-          if (!d) continue;
+          if (!d) {
+            whole = false;
+            break;
+          }
           ExprPtr m = make_expr(ExprKind::Mapping, {});
           m->kids = {e, d};
           e = m;
         }
         elements.push_back(std::move(e));
       }
-      decl->elements = std::move(elements);
+      if (whole) decl->elements = std::move(elements);
     }
   }
 }
